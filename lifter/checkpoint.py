@@ -1,0 +1,91 @@
+"""Checkpoints without pickled code.
+
+- Training state (resume): a dict of tensors and plain values written with torch.save and read
+  back with torch.load(weights_only=True).
+- Released weights: the generator alone as safetensors, with its ModelConfig as JSON metadata.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from lifter.errors import SvmacError
+from lifter.model import Generator, ModelConfig
+
+WEIGHTS_FORMAT = "svmac-generator-1"
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call write(tmp_path) then rename over path, so readers never see a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_training_state(path: Path, state: dict) -> None:
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_training_state(path: Path) -> dict:
+    if not Path(path).is_file():
+        raise SvmacError(f"checkpoint {path} not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged or foreign file
+        raise SvmacError(f"checkpoint {path} is not a readable svmac training state ({type(err).__name__})") from None
+
+
+def export_weights(path: Path, generator: Generator, metadata: dict[str, str], half: bool = True) -> None:
+    """Write the generator's weights (fp16 by default) and config as safetensors."""
+    dtype = torch.float16 if half else torch.float32
+    tensors = {
+        name: (t.to(dtype) if t.is_floating_point() else t).detach().cpu().contiguous()
+        for name, t in generator.state_dict().items()
+    }
+    meta = {"format": WEIGHTS_FORMAT, "model_config": json.dumps(generator.cfg.to_dict()), **metadata}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+
+
+def read_weights_metadata(path: Path) -> dict[str, str]:
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return handle.metadata() or {}
+    except (SafetensorError, OSError) as err:
+        raise SvmacError(f"{path} is not a readable safetensors file ({err})") from None
+
+
+def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
+    """Build the generator described by a weights file and load it, in eval mode, in fp32."""
+    path = Path(path)
+    if not path.is_file():
+        raise SvmacError(f"weights file {path} not found")
+    metadata = read_weights_metadata(path)
+    if metadata.get("format") != WEIGHTS_FORMAT:
+        raise SvmacError(f"{path} is not an svmac generator weights file (format {metadata.get('format')!r})")
+    try:
+        cfg = ModelConfig(**json.loads(metadata["model_config"]))
+    except (KeyError, TypeError, ValueError) as err:
+        raise SvmacError(f"{path} has an unusable model_config ({err})") from None
+    generator = Generator(cfg)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError) as err:
+        raise SvmacError(f"{path} is not a readable safetensors file ({err})") from None
+    try:
+        generator.load_state_dict({name: t.float() if t.is_floating_point() else t for name, t in tensors.items()})
+    except RuntimeError as err:
+        first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+        raise SvmacError(f"{path} does not match the generator architecture: {first}") from None
+    return generator.to(device).eval()

@@ -1,0 +1,35 @@
+"""Run a trained generator on 2D poses in pixels."""
+
+import numpy as np
+import torch
+
+from lifter.geometry import normalise_2d, scale_to_reference
+from lifter.model import Generator
+
+
+@torch.no_grad()
+def lift_poses(
+    generator: Generator, pose_2d: np.ndarray, batch_size: int = 65536
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 17, 2) pixels (any scale, y down) -> root-relative 3D (N, 17, 3) in normalised units
+    (mean joint-to-root distance of the 2D input = 1/c) and weak-perspective cameras (N, 2, 3)."""
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    poses, cameras = [], []
+    for start in range(0, len(pose_2d), batch_size):
+        chunk = torch.as_tensor(pose_2d[start : start + batch_size], dtype=torch.float32, device=device)
+        pose_3d, camera, _ = generator(normalise_2d(chunk))
+        poses.append(pose_3d.cpu().numpy())
+        cameras.append(camera.cpu().numpy())
+    generator.train(was_training)
+    if not poses:
+        return np.zeros((0, 17, 3), np.float32), np.zeros((0, 2, 3), np.float32)
+    return np.concatenate(poses), np.concatenate(cameras)
+
+
+def to_reference_scale(pose_3d: np.ndarray, reference_3d: np.ndarray) -> np.ndarray:
+    """Scale root-relative predictions to the mean joint-to-root distance of a reference
+    (ground truth, in millimetres). (N, 17, 3), (N, 17, 3) -> (N, 17, 3) root-relative."""
+    scaled = scale_to_reference(torch.from_numpy(pose_3d).double(), torch.from_numpy(reference_3d).double())
+    return scaled.numpy()

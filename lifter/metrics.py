@@ -1,0 +1,53 @@
+"""Pose-error metrics in millimetres: MPJPE, P-MPJPE, PCK and AUC (batched numpy)."""
+
+import numpy as np
+
+PCK_THRESHOLD_MM = 150.0
+AUC_THRESHOLDS_MM = np.linspace(0.0, 150.0, 31)
+
+
+def procrustes_align(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-pose similarity transform (scale, rotation, translation) of pred onto target.
+
+    pred, target (N, J, 3) -> aligned pred (N, J, 3). Reflections are not allowed.
+    """
+    mu_pred = pred.mean(1, keepdims=True)
+    mu_target = target.mean(1, keepdims=True)
+    p = pred - mu_pred
+    t = target - mu_target
+    norm_p = np.linalg.norm(p, axis=(1, 2), keepdims=True).clip(min=1e-12)
+    norm_t = np.linalg.norm(t, axis=(1, 2), keepdims=True)
+    p = p / norm_p
+    t = t / norm_t
+    u, s, vt = np.linalg.svd(np.swapaxes(p, 1, 2) @ t)  # (N, 3, 3): H = p^T t
+    d = np.sign(np.linalg.det(u @ vt))  # (N,) -1 where the optimum is a reflection
+    s[:, -1] *= d
+    u[:, :, -1] *= d[:, None]
+    rotation = u @ vt  # p @ rotation ~ t
+    scale = s.sum(-1)[:, None, None] * norm_t  # optimal scale onto the un-normalised target
+    return scale * (p @ rotation) + mu_target
+
+
+def joint_errors(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Euclidean error per joint. (N, J, 3) -> (N, J)"""
+    return np.linalg.norm(pred - target, axis=-1)
+
+
+def mpjpe(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Mean per-joint error of root-relative poses, per pose. (N, J, 3) -> (N,)"""
+    return joint_errors(pred, target).mean(-1)
+
+
+def p_mpjpe(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """MPJPE after per-pose similarity Procrustes alignment. (N, J, 3) -> (N,)"""
+    return mpjpe(procrustes_align(pred, target), target)
+
+
+def pck(errors: np.ndarray, threshold: float = PCK_THRESHOLD_MM) -> float:
+    """Percentage of joints with error below the threshold. errors (N, J)"""
+    return float((errors < threshold).mean() * 100)
+
+
+def auc(errors: np.ndarray) -> float:
+    """Mean PCK over thresholds 0..150 mm (31 steps), in percent. errors (N, J)"""
+    return float(np.mean([pck(errors, t) for t in AUC_THRESHOLDS_MM]))

@@ -1,0 +1,113 @@
+"""SVMAC generator (pose + camera) and WGAN critic (Section 3.1, Figure 2)."""
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from lifter.geometry import CAMERA_DISTANCE, lift
+from lifter.skeleton import NUM_JOINTS, ROOT
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    width: int = 1024
+    trunk_blocks: int = 1
+    branch_blocks: int = 2
+    critic_blocks: int = 3
+    dropout: float = 0.1  # trunk and pose branch; the camera branch has none
+    leaky_slope: float = 0.2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ResidualBlock(nn.Module):
+    """x + f(x), f = two (Linear, [BatchNorm], LeakyReLU, [Dropout]) layers."""
+
+    def __init__(self, width: int, slope: float, batch_norm: bool, dropout: float):
+        super().__init__()
+        self.layers = nn.Sequential(
+            *dense_layer(width, width, slope, batch_norm, dropout),
+            *dense_layer(width, width, slope, batch_norm, dropout),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.layers(x)
+
+
+def dense_layer(n_in: int, n_out: int, slope: float, batch_norm: bool, dropout: float) -> list[nn.Module]:
+    layers: list[nn.Module] = [nn.Linear(n_in, n_out)]
+    if batch_norm:
+        layers.append(nn.BatchNorm1d(n_out))
+    layers.append(nn.LeakyReLU(slope))
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    return layers
+
+
+def branch(cfg: ModelConfig, n_out: int, dropout: float) -> nn.Sequential:
+    blocks = [ResidualBlock(cfg.width, cfg.leaky_slope, True, dropout) for _ in range(cfg.branch_blocks)]
+    return nn.Sequential(
+        *blocks,
+        *dense_layer(cfg.width, cfg.width, cfg.leaky_slope, True, dropout),
+        nn.Linear(cfg.width, n_out),
+    )
+
+
+def init_weights(module: nn.Module) -> None:
+    # N(0, 0.02) as in the authors' code.
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class Generator(nn.Module):
+    """Normalised 2D pose -> (root-relative 3D pose, 2x3 weak-perspective camera)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        n_in = NUM_JOINTS * 2
+        self.trunk = nn.Sequential(
+            *dense_layer(n_in, cfg.width, cfg.leaky_slope, True, cfg.dropout),
+            *[ResidualBlock(cfg.width, cfg.leaky_slope, True, cfg.dropout) for _ in range(cfg.trunk_blocks)],
+        )
+        self.pose_branch = branch(cfg, NUM_JOINTS - 1, cfg.dropout)
+        self.camera_branch = branch(cfg, 6, 0.0)
+        self.apply(init_weights)
+        # The camera branch predicts an offset from the front-facing orthographic camera,
+        # so training starts from a valid weak-perspective camera instead of a random one.
+        self.register_buffer("camera_prior", torch.eye(2, 3) / CAMERA_DISTANCE)
+
+    def forward(self, pose_2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """pose_2d (B, 17, 2) normalised -> pose_3d (B, 17, 3), camera (B, 2, 3), depth (B, 17)."""
+        features = self.trunk(pose_2d.flatten(1))  # (B, W)
+        depth_rest = self.pose_branch(features)  # (B, 16)
+        depth = torch.cat(
+            [depth_rest[:, :ROOT], torch.zeros_like(depth_rest[:, :1]), depth_rest[:, ROOT:]], dim=1
+        )  # (B, 17), root depth fixed at 0
+        camera = self.camera_branch(features).view(-1, 2, 3) + self.camera_prior  # (B, 2, 3)
+        return lift(pose_2d, depth), camera, depth
+
+
+class Critic(nn.Module):
+    """WGAN critic on normalised 2D poses: no BatchNorm (it would break the gradient penalty)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(NUM_JOINTS * 2, cfg.width),
+            nn.LeakyReLU(cfg.leaky_slope),
+            *[ResidualBlock(cfg.width, cfg.leaky_slope, False, 0.0) for _ in range(cfg.critic_blocks)],
+            nn.Linear(cfg.width, 1),
+        )
+        self.apply(init_weights)
+
+    def forward(self, pose_2d: torch.Tensor) -> torch.Tensor:
+        """(B, 17, 2) -> (B,)"""
+        return self.net(pose_2d.flatten(1)).squeeze(-1)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,367 @@
+"""svmac-train: unsupervised SVMAC training on Human3.6M 2D poses (Section 3, Eq. 24).
+
+One step: lift a batch, rotate every pose about y by random angles, reproject with the
+predicted camera; update the WGAN critic on those reprojections against independent real 2D
+poses; lift the reprojections again with the same generator and update it with Eq. 24.
+"""
+
+import argparse
+import dataclasses
+import json
+import math
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from lifter import losses
+from lifter.checkpoint import export_weights, load_training_state, save_training_state
+from lifter.data import CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, data_root, load_h36m
+from lifter.errors import SvmacError, exit_on_user_error
+from lifter.geometry import mean_root_distance, normalise_2d, root_centre, rotate_y, weak_project
+from lifter.inference import lift_poses, to_reference_scale
+from lifter.metrics import p_mpjpe
+from lifter.model import Critic, Generator, ModelConfig, count_parameters
+
+CHECKPOINT_NAME = "checkpoint.pt"
+WEIGHTS_NAME = "generator.safetensors"
+LOG_NAME = "train_log.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 20_000
+    batch_size: int = 512
+    lr: float = 5.5e-5
+    beta1: float = 0.7
+    beta2: float = 0.9
+    weight_decay: float = 1e-5
+    lr_final_ratio: float = 1.0  # exponential decay to lr * ratio at the last step; 1 = constant (paper)
+    n_angles: int = 2  # the paper's n: the input view plus n-1 rotated views
+    use_critic: bool = True
+    supervised_fraction: float = 0.0  # share of each batch with 3D labels (ablation only)
+    input_source: str = "gt"  # "gt" projected ground truth, "sh" Stacked-Hourglass detections
+    train_frame_step: int = 1
+    val_frame_step: int = 64  # the fixed validation subset: S9/S11, 4 cameras, every 64th frame
+    val_every: int = 1000
+    log_every: int = 50
+    checkpoint_every: int = 1000
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    weights: losses.LossWeights = field(default_factory=losses.LossWeights)
+
+    @staticmethod
+    def from_dict(values: dict) -> "TrainConfig":
+        values = dict(values)
+        values["model"] = ModelConfig(**values["model"])
+        values["weights"] = losses.LossWeights(**values["weights"])
+        return TrainConfig(**values)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SvmacError("--device cuda asked for, but no CUDA device is available")
+    return torch.device(name)
+
+
+class TrainingData:
+    """Normalised training 2D poses held on the device; batches are drawn with replacement."""
+
+    def __init__(self, root: Path, cfg: TrainConfig, device: torch.device):
+        poses = load_h36m(root, TRAIN_SUBJECTS, CAMERAS, cfg.train_frame_step, cfg.input_source)
+        self.pose_2d = normalise_2d(torch.from_numpy(poses.pose_2d).to(device))  # (N, 17, 2)
+        self.labelled = None
+        if cfg.supervised_fraction > 0:
+            # A fixed random subset of the training poses keeps its 3D label (unit scale).
+            pose_3d = root_centre(torch.from_numpy(poses.pose_3d).double())
+            pose_3d = (pose_3d / mean_root_distance(pose_3d)[:, None, None]).float()
+            order = torch.randperm(len(poses), generator=torch.Generator().manual_seed(cfg.seed))
+            keep = order[: max(1, round(cfg.supervised_fraction * len(poses)))]
+            self.labelled = (self.pose_2d[keep.to(device)], pose_3d[keep].to(device))
+        self.device = device
+
+    def __len__(self) -> int:
+        return len(self.pose_2d)
+
+    def sample(self, count: int) -> torch.Tensor:
+        return self.pose_2d[torch.randint(len(self.pose_2d), (count,), device=self.device)]
+
+    def sample_labelled(self, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        pose_2d, pose_3d = self.labelled
+        index = torch.randint(len(pose_2d), (count,), device=self.device)
+        return pose_2d[index], pose_3d[index]
+
+
+class ValidationSet:
+    """A fixed subset of the test subjects; P-MPJPE in mm against camera-frame ground truth."""
+
+    def __init__(self, root: Path, cfg: TrainConfig):
+        poses = load_h36m(root, TEST_SUBJECTS, CAMERAS, cfg.val_frame_step, cfg.input_source)
+        self.pose_2d = poses.pose_2d
+        self.pose_3d = root_centre(torch.from_numpy(poses.pose_3d).double()).numpy()
+
+    def p_mpjpe(self, generator: Generator) -> float:
+        pred, _ = lift_poses(generator, self.pose_2d)
+        return float(p_mpjpe(to_reference_scale(pred, self.pose_3d), self.pose_3d).mean())
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, device: torch.device):
+        self.cfg = cfg
+        self.device = device
+        self.generator = Generator(cfg.model).to(device)
+        self.critic = Critic(cfg.model).to(device)
+        adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)
+        self.opt_d = torch.optim.Adam(self.critic.parameters(), **adam)
+        self.step = 0
+
+    def state_dict(self) -> dict:
+        return {
+            "config": asdict(self.cfg),
+            "step": self.step,
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng_cpu": torch.get_rng_state(),
+            "rng_cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.critic.load_state_dict(state["critic"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+        except (KeyError, RuntimeError, ValueError) as err:
+            raise SvmacError(f"checkpoint does not match this model ({str(err).splitlines()[0]})") from None
+        self.step = int(state["step"])
+        torch.set_rng_state(state["rng_cpu"])
+        if self.device.type == "cuda" and len(state["rng_cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+
+    def learning_rate(self) -> float:
+        return self.cfg.lr * self.cfg.lr_final_ratio ** (self.step / self.cfg.steps)
+
+    def train_step(self, data: TrainingData) -> dict[str, torch.Tensor]:
+        """One critic and one generator update. Returns detached loss terms."""
+        cfg, batch = self.cfg, self.cfg.batch_size
+        for group in (*self.opt_g.param_groups, *self.opt_d.param_groups):
+            group["lr"] = self.learning_rate()
+        n = cfg.n_angles
+        views = max(n - 1, 1)  # with n = 1 one rotated view still feeds the critic
+        x = data.sample(batch)  # (B, 17, 2)
+        supervised_count = 0
+        if data.labelled is not None:
+            supervised_count = max(1, round(cfg.supervised_fraction * batch))
+            x_labelled, y_labelled = data.sample_labelled(supervised_count)
+            x = torch.cat([x_labelled, x[supervised_count:]])
+
+        pose_3d, camera, _ = self.generator(x)  # (B, 17, 3), (B, 2, 3)
+        theta = torch.rand(views, batch, device=self.device) * (2 * math.pi)  # (V, B)
+        rotated = rotate_y(pose_3d.expand(views, -1, -1, -1).reshape(-1, 17, 3), theta.reshape(-1))
+        reprojected = normalise_2d(weak_project(camera.repeat(views, 1, 1), rotated))  # (V*B, 17, 2)
+
+        terms: dict[str, torch.Tensor] = {}
+        if cfg.use_critic:
+            self.critic.requires_grad_(True)
+            critic_loss, wasserstein = losses.critic_wgan_gp_loss(
+                self.critic, data.sample(views * batch), reprojected, cfg.weights.gradient_penalty
+            )
+            self.opt_d.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            self.opt_d.step()
+            self.critic.requires_grad_(False)  # the generator step needs no critic gradients
+            terms["critic"] = critic_loss.detach()
+            terms["wasserstein"] = wasserstein
+            terms["adversarial"] = losses.generator_adversarial_loss(self.critic(reprojected))
+        else:
+            terms["adversarial"] = pose_3d.new_zeros(())
+
+        rotated = rotated.view(views, batch, 17, 3)
+        if n >= 2:
+            relifted, relifted_camera, _ = self.generator(reprojected)
+            relifted = relifted.view(views, batch, 17, 3)
+            cameras = torch.cat([camera[None], relifted_camera.view(views, batch, 2, 3)])  # (n, B, 2, 3)
+            # Eq. 13-14: every angle's pose seen through every angle's camera; angle i >= 1 also
+            # has its reprojection x_proj (for angle 0 that is K X_pred, already in the set).
+            angle_views = [torch.stack([weak_project(k, pose_3d) for k in cameras])]
+            for i in range(views):
+                through_cameras = [weak_project(k, relifted[i]) for k in cameras]
+                angle_views.append(torch.stack([reprojected.view(views, batch, 17, 2)[i], *through_cameras]))
+            terms["consistency_3d"] = losses.consistency_3d_loss(relifted, rotated)
+            terms["camera_equality"] = losses.camera_equality_loss(cameras)
+            terms["svmac"] = losses.svmac_loss(angle_views)
+            terms["angle"] = losses.angle_loss(torch.cat([pose_3d[None], relifted]))
+        else:
+            cameras = camera[None]
+            zero = pose_3d.new_zeros(())
+            terms.update(consistency_3d=zero, camera_equality=zero, svmac=zero)
+            terms["angle"] = losses.angle_loss(pose_3d)
+        terms["weak_camera"] = losses.weak_camera_loss(cameras)
+        terms["symmetry"] = losses.symmetry_loss(pose_3d)
+        if supervised_count:
+            terms["supervised_3d"] = losses.supervised_3d_loss(pose_3d[:supervised_count], y_labelled)
+        generator_loss = losses.generator_total_loss(terms, cfg.weights)
+        self.opt_g.zero_grad(set_to_none=True)
+        generator_loss.backward()
+        self.opt_g.step()
+        terms["generator"] = generator_loss
+        self.step += 1
+        return {name: value.detach() for name, value in terms.items()}
+
+
+class StopRequest:
+    """SIGTERM / SIGINT end the run after the current step, with a checkpoint."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = {sig: signal.signal(sig, self.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def write_outputs(trainer: Trainer, out: Path, data_description: str) -> None:
+    save_training_state(out / CHECKPOINT_NAME, trainer.state_dict())
+    metadata = {"trained_steps": str(trainer.step), "train_config": json.dumps(asdict(trainer.cfg)),
+                "data": data_description}  # fmt: skip
+    export_weights(out / WEIGHTS_NAME, trainer.generator, metadata)
+
+
+def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, resume: bool) -> Trainer:
+    device = pick_device(device_name)
+    root = data_root(data_path)
+    checkpoint = out / CHECKPOINT_NAME
+    state = None
+    if resume:
+        state = load_training_state(checkpoint)
+        saved = TrainConfig.from_dict(state["config"])
+        cfg = dataclasses.replace(saved, steps=cfg.steps)  # only the length of the run may change
+    elif checkpoint.exists():
+        raise SvmacError(f"{checkpoint} exists: pass --resume to continue it, or choose another --out")
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    torch.manual_seed(cfg.seed)
+    data = TrainingData(root, cfg, device)
+    validation = ValidationSet(root, cfg)
+    trainer = Trainer(cfg, device)
+    if state is not None:
+        trainer.load_state_dict(state)
+    out.mkdir(parents=True, exist_ok=True)
+    data_description = f"Human3.6M {'+'.join(TRAIN_SUBJECTS)}, {cfg.input_source} 2D, {len(data)} poses"
+    print(
+        f"svmac-train: {device}, generator {count_parameters(trainer.generator) / 1e6:.2f} M, "
+        f"critic {count_parameters(trainer.critic) / 1e6:.2f} M parameters, {len(data)} training poses, "
+        f"step {trainer.step} of {cfg.steps}",
+        file=sys.stderr,
+    )
+    stop = StopRequest()
+    sums: dict[str, torch.Tensor] = {}
+    started, steps_at_start = time.time(), trainer.step
+    progress = tqdm(total=cfg.steps, initial=trainer.step, dynamic_ncols=True, file=sys.stderr)
+    try:
+        with open(out / LOG_NAME, "a") as log:
+            while trainer.step < cfg.steps and not stop.requested:
+                terms = trainer.train_step(data)
+                for name, value in terms.items():
+                    sums[name] = sums.get(name, 0.0) + value
+                progress.update(1)
+                step = trainer.step
+                record: dict = {}
+                if step % cfg.log_every == 0 or step == cfg.steps:
+                    count = (step - 1) % cfg.log_every + 1
+                    record = {name: round(float(total) / count, 6) for name, total in sums.items()}
+                    sums = {}
+                if step % cfg.val_every == 0 or step == cfg.steps:
+                    record["val_p_mpjpe_mm"] = round(validation.p_mpjpe(trainer.generator), 2)
+                    progress.set_postfix(val_p_mpjpe=record["val_p_mpjpe_mm"])
+                if record:
+                    elapsed = time.time() - started
+                    record = {"step": step, "elapsed_s": round(elapsed, 1),
+                              "steps_per_s": round((step - steps_at_start) / max(elapsed, 1e-9), 2), **record}  # fmt: skip
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
+                if step % cfg.checkpoint_every == 0:
+                    write_outputs(trainer, out, data_description)
+    finally:
+        progress.close()
+        stop.restore()
+        write_outputs(trainer, out, data_description)
+    if stop.requested:
+        print(f"stopped at step {trainer.step}; continue with --resume", file=sys.stderr)
+    return trainer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    w = d.weights
+    p = argparse.ArgumentParser(prog="svmac-train", description=__doc__.splitlines()[0])
+    p.add_argument("--data", help="data folder (default: $SVMAC_DATA)")
+    p.add_argument("--out", default="runs/svmac", type=Path, help="run folder: checkpoint, weights, log")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--steps", type=int, default=d.steps, help="total generator steps")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--width", type=int, default=d.model.width, help="hidden width of both networks")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--lr-final-ratio", type=float, default=d.lr_final_ratio,
+                   help="decay the learning rate exponentially to lr*ratio at the last step (1: constant)")  # fmt: skip
+    p.add_argument("--n-angles", type=int, default=d.n_angles, choices=[1, 2, 3])
+    p.add_argument("--no-critic", action="store_true", help="ablation: train without the critic")
+    p.add_argument("--supervised-fraction", type=float, default=d.supervised_fraction,
+                   help="ablation: share of each batch with 3D labels (the paper's 5%% is 0.05)")  # fmt: skip
+    p.add_argument("--input", dest="input_source", default=d.input_source, choices=["gt", "sh"])
+    p.add_argument("--train-frame-step", type=int, default=d.train_frame_step)
+    p.add_argument("--val-frame-step", type=int, default=d.val_frame_step,
+                   help="validation subset: S9/S11, 4 cameras, every k-th frame")  # fmt: skip
+    p.add_argument("--val-every", type=int, default=d.val_every)
+    p.add_argument("--log-every", type=int, default=d.log_every)
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    for name in ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty"):
+        p.add_argument(f"--lambda-{name.replace('_', '-')}", type=float, default=getattr(w, name))
+    return p
+
+
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for name in ("steps", "batch_size", "width", "val_every", "log_every", "checkpoint_every", "train_frame_step",
+                 "val_frame_step"):
+        if getattr(args, name) < 1:
+            raise SvmacError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 < args.lr_final_ratio <= 1:
+        raise SvmacError("--lr-final-ratio must be in (0, 1]")
+    if not 0 <= args.supervised_fraction <= 1:
+        raise SvmacError("--supervised-fraction must be between 0 and 1")
+    cfg = TrainConfig(
+        steps=args.steps, batch_size=args.batch_size, lr=args.lr, lr_final_ratio=args.lr_final_ratio,
+        n_angles=args.n_angles,
+        use_critic=not args.no_critic, supervised_fraction=args.supervised_fraction,
+        input_source=args.input_source, train_frame_step=args.train_frame_step,
+        val_frame_step=args.val_frame_step, val_every=args.val_every,
+        log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
+        model=ModelConfig(width=args.width),
+        weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in
+                                      ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty")}),
+    )  # fmt: skip
+    train(cfg, args.out, args.data, args.device, args.resume)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
