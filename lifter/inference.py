@@ -3,8 +3,17 @@
 import numpy as np
 import torch
 
+from lifter.errors import SvmacError
 from lifter.geometry import normalise_2d, scale_to_reference
 from lifter.model import Generator
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SvmacError("--device cuda asked for, but no CUDA device is available")
+    return torch.device(name)
 
 
 @torch.no_grad()

@@ -24,7 +24,7 @@ from lifter.checkpoint import export_weights, load_training_state, save_training
 from lifter.data import CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.geometry import mean_root_distance, normalise_2d, root_centre, rotate_y, weak_project
-from lifter.inference import lift_poses, to_reference_scale
+from lifter.inference import lift_poses, pick_device, to_reference_scale
 from lifter.metrics import p_mpjpe
 from lifter.model import Critic, Generator, ModelConfig, count_parameters
 
@@ -61,14 +61,6 @@ class TrainConfig:
         values["model"] = ModelConfig(**values["model"])
         values["weights"] = losses.LossWeights(**values["weights"])
         return TrainConfig(**values)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SvmacError("--device cuda asked for, but no CUDA device is available")
-    return torch.device(name)
 
 
 class TrainingData:

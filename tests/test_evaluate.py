@@ -1,0 +1,75 @@
+"""svmac-eval on real data with a small generator: tables, JSON, predictions file, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lifter.checkpoint import export_weights
+from lifter.data import data_root, load_h36m
+from lifter.evaluate import main
+from lifter.metrics import p_mpjpe
+from lifter.model import Generator, ModelConfig
+
+SMALL = ["--subjects", "S9", "--actions", "Walking", "Greeting"]
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    path = tmp_path_factory.mktemp("w") / "g.safetensors"
+    export_weights(path, Generator(ModelConfig(width=16)), {})
+    return path
+
+
+def test_json_table_and_predictions(data_dir, weights, tmp_path, capsys):
+    out_json, out_npz = tmp_path / "r.json", tmp_path / "p.npz"
+    code = main(["--weights", str(weights), "--data", str(data_dir), "--input", "gt", "--protocol", "released",
+                 "--json", str(out_json), "--save-predictions", str(out_npz), *SMALL])  # fmt: skip
+    assert code == 0
+    assert "| gt | released |" in capsys.readouterr().out
+    result = json.loads(out_json.read_text())["results"][0]
+    assert set(result["per_action"]) == {"Walking", "Greeting"}
+    saved = np.load(out_npz)
+    assert saved["pred_mm"].shape == (len(saved["frame"]), 17, 3)
+    assert set(saved["camera"]) == {"54138969"} and (saved["frame"] % 5 == 0).all()
+    # Anyone can recompute the metric from the predictions file and the data.
+    poses = load_h36m(data_root(data_dir), ("S9",), ("54138969",), 5, actions=("Walking", "Greeting"))
+    gt = poses.pose_3d - poses.pose_3d[:, :1]
+    assert (poses.frame == saved["frame"]).all() and (poses.sequence == saved["sequence"]).all()
+    assert p_mpjpe(saved["pred_mm"].astype(np.float64), gt).mean() == pytest.approx(
+        result["all_poses"]["p_mpjpe"], rel=1e-3
+    )
+    # The untrained network is no better than the flat pose.
+    assert result["flat_pose_p_mpjpe"] < 150
+
+
+def test_both_inputs_and_protocols(data_dir, weights, capsys):
+    assert main(["--weights", str(weights), "--data", str(data_dir), "--subjects", "S11", "--actions", "Sitting"]) == 0
+    out = capsys.readouterr().out
+    for row in ("| gt | standard |", "| gt | released |", "| sh | standard |", "| sh | released |"):
+        assert row in out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--subjects", "S42"], "unknown subject S42"),
+    (["--actions", "Juggling"], "unknown action Juggling"),
+    (["--save-predictions", "x.npz"], "exactly one --input"),
+])  # fmt: skip
+def test_user_errors(data_dir, weights, capsys, extra, message):
+    assert main(["--weights", str(weights), "--data", str(data_dir), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_weights(data_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\xff" * 64)
+    assert main(["--weights", str(bad), "--data", str(data_dir)]) == 2
+    assert capsys.readouterr().err.startswith("error:")
+
+
+def test_existing_output_is_kept(data_dir, weights, tmp_path, capsys):
+    out_json = tmp_path / "r.json"
+    out_json.write_text("keep")
+    assert main(["--weights", str(weights), "--data", str(data_dir), "--json", str(out_json), *SMALL]) == 2
+    assert out_json.read_text() == "keep"

@@ -1,0 +1,92 @@
+"""svmac-train end to end on real data with a tiny network: outputs, exact resume, SIGTERM."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from lifter.checkpoint import load_generator, load_training_state
+from lifter.train import CHECKPOINT_NAME, LOG_NAME, WEIGHTS_NAME, main
+
+TINY = ["--width", "32", "--batch-size", "16", "--train-frame-step", "50", "--val-frame-step", "400",
+        "--device", "cpu", "--log-every", "2", "--val-every", "3"]  # fmt: skip
+
+
+def run(data_dir, out, *extra: str) -> int:
+    return main(["--data", str(data_dir), "--out", str(out), *TINY, *extra])
+
+
+def test_outputs_and_log(data_dir, tmp_path):
+    assert run(data_dir, tmp_path, "--steps", "4") == 0
+    records = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+    assert [r["step"] for r in records] == [2, 3, 4]
+    for name in ("critic", "adversarial", "consistency_3d", "camera_equality", "svmac", "angle", "weak_camera",
+                 "symmetry", "generator"):  # fmt: skip
+        assert all(name in r for r in records if r["step"] != 3), name
+    assert all(torch.isfinite(torch.tensor(r["val_p_mpjpe_mm"])) for r in records if "val_p_mpjpe_mm" in r)
+    assert load_training_state(tmp_path / CHECKPOINT_NAME)["step"] == 4
+    load_generator(tmp_path / WEIGHTS_NAME)
+
+
+def test_resume_continues_exactly(data_dir, tmp_path):
+    """6 steps at once == 3 steps, stop, resume to 6: model, critic and optimisers identical."""
+    assert run(data_dir, tmp_path / "straight", "--steps", "6") == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "3") == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "6", "--resume") == 0
+    a = load_training_state(tmp_path / "straight" / CHECKPOINT_NAME)
+    b = load_training_state(tmp_path / "split" / CHECKPOINT_NAME)
+    assert a["step"] == b["step"] == 6
+    for part in ("generator", "critic"):
+        for name, tensor in a[part].items():
+            torch.testing.assert_close(tensor, b[part][name], rtol=0, atol=0, msg=f"{part}.{name}")
+    for name in ("opt_g", "opt_d"):
+        for key, state in a[name]["state"].items():
+            torch.testing.assert_close(state["exp_avg"], b[name]["state"][key]["exp_avg"], rtol=0, atol=0)
+
+
+def test_refuses_to_overwrite_a_run(data_dir, tmp_path, capsys):
+    assert run(data_dir, tmp_path, "--steps", "1") == 0
+    assert run(data_dir, tmp_path, "--steps", "2") == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_variants_run(data_dir, tmp_path):
+    """The ablations of Table 4: n = 1, 3, no critic, 3D supervision."""
+    for i, extra in enumerate((["--n-angles", "1"], ["--n-angles", "3"], ["--no-critic"],
+                               ["--supervised-fraction", "0.05"])):  # fmt: skip
+        assert run(data_dir, tmp_path / str(i), "--steps", "2", *extra) == 0
+
+
+def test_sigterm_saves_a_checkpoint(data_dir, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    cmd = [sys.executable, "-m", "lifter.train", "--data", str(data_dir), "--out", str(out), *TINY,
+           "--steps", "100000", "--checkpoint-every", "100000", "--val-every", "100000"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not ((out / LOG_NAME).exists() and (out / LOG_NAME).read_text().count("\n") >= 2):
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read().decode()[-2000:]
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "continue with --resume" in err.decode()
+    state = load_training_state(out / CHECKPOINT_NAME)
+    assert 4 <= state["step"] < 100000
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--supervised-fraction", "2"], "between 0 and 1"),
+    (["--resume"], "not found"),
+])  # fmt: skip
+def test_bad_options(data_dir, tmp_path, capsys, args, message):
+    assert run(data_dir, tmp_path / "x", *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
