@@ -76,8 +76,10 @@ class Generator(nn.Module):
         self.pose_branch = branch(cfg, NUM_JOINTS - 1, cfg.dropout)
         self.camera_branch = branch(cfg, 6, 0.0)
         self.apply(init_weights)
-        # The camera branch predicts an offset from the front-facing orthographic camera,
+        # The camera branch predicts an offset from the front-facing orthographic camera, and
+        # starts at a zero offset (in train mode too, where BatchNorm makes features unit-scale),
         # so training starts from a valid weak-perspective camera instead of a random one.
+        nn.init.zeros_(self.camera_branch[-1].weight)
         self.register_buffer("camera_prior", torch.eye(2, 3) / CAMERA_DISTANCE)
 
     def forward(self, pose_2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -233,15 +233,19 @@ def write_outputs(trainer: Trainer, out: Path, data_description: str) -> None:
     export_weights(out / WEIGHTS_NAME, trainer.generator, metadata)
 
 
-def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, resume: bool) -> Trainer:
+def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, resume: bool,
+          resume_steps: int | None = None) -> Trainer:  # fmt: skip
+    """Train from scratch with cfg, or resume the run in out with its saved config; a resumed run
+    may only change its length (resume_steps)."""
     device = pick_device(device_name)
     root = data_root(data_path)
     checkpoint = out / CHECKPOINT_NAME
     state = None
     if resume:
         state = load_training_state(checkpoint)
-        saved = TrainConfig.from_dict(state["config"])
-        cfg = dataclasses.replace(saved, steps=cfg.steps)  # only the length of the run may change
+        cfg = TrainConfig.from_dict(state["config"])
+        if resume_steps is not None:
+            cfg = dataclasses.replace(cfg, steps=resume_steps)
     elif checkpoint.exists():
         raise SvmacError(f"{checkpoint} exists: pass --resume to continue it, or choose another --out")
     if device.type == "cuda":
@@ -307,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--steps", type=int, default=d.steps, help="total generator steps")
+    p.add_argument("--steps", type=int, help=f"total generator steps (default {d.steps}; on --resume: as saved)")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--width", type=int, default=d.model.width, help="hidden width of both networks")
     p.add_argument("--lr", type=float, default=d.lr)
@@ -332,16 +336,18 @@ def build_parser() -> argparse.ArgumentParser:
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for name in ("steps", "batch_size", "width", "val_every", "log_every", "checkpoint_every", "train_frame_step",
+    for name in ("batch_size", "width", "val_every", "log_every", "checkpoint_every", "train_frame_step",
                  "val_frame_step"):
         if getattr(args, name) < 1:
             raise SvmacError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.steps is not None and args.steps < 1:
+        raise SvmacError("--steps must be at least 1")
     if not 0 < args.lr_final_ratio <= 1:
         raise SvmacError("--lr-final-ratio must be in (0, 1]")
     if not 0 <= args.supervised_fraction <= 1:
         raise SvmacError("--supervised-fraction must be between 0 and 1")
     cfg = TrainConfig(
-        steps=args.steps, batch_size=args.batch_size, lr=args.lr, lr_final_ratio=args.lr_final_ratio,
+        steps=args.steps or TrainConfig.steps, batch_size=args.batch_size, lr=args.lr, lr_final_ratio=args.lr_final_ratio,
         n_angles=args.n_angles,
         use_critic=not args.no_critic, supervised_fraction=args.supervised_fraction,
         input_source=args.input_source, train_frame_step=args.train_frame_step,
@@ -351,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in
                                       ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty")}),
     )  # fmt: skip
-    train(cfg, args.out, args.data, args.device, args.resume)
+    train(cfg, args.out, args.data, args.device, args.resume, args.steps)
     return 0
 
 

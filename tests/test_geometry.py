@@ -80,7 +80,7 @@ def test_normalise_2d_hand_case():
     """Root at (5, 5), one joint 2 px right, the others 2 px below: mean distance 2 -> 0.1."""
     pose = torch.full((17, 2), 5.0, dtype=torch.float64)
     pose[1:, 1] += 2.0  # joints 1..16 at (5, 7)
-    pose[1] = torch.tensor([7.0, 5.0])  # joint 1 at (7, 5)
+    pose[1] = torch.tensor([7.0, 5.0], dtype=torch.float64)  # joint 1 at (7, 5)
     out = normalise_2d(pose)
     # every joint is 2 px from the root: scale 2 * c = 20 -> offsets (2, 0)/20 and (0, 2)/20
     assert_close(out[1], torch.tensor([0.1, 0.0], dtype=torch.float64))
@@ -94,16 +94,16 @@ def test_lift_hand_case():
     """Z = D + c, X = x Z, Y = y Z, returned as (X, Y, Z - c); catches x/y swapped or D used for Z."""
     pose_2d = torch.zeros(17, 2, dtype=torch.float64)
     depth = torch.zeros(17, dtype=torch.float64)
-    pose_2d[1] = torch.tensor([0.1, -0.05])
+    pose_2d[1] = torch.tensor([0.1, -0.05], dtype=torch.float64)
     depth[1] = 0.5
-    pose_2d[2] = torch.tensor([-0.02, 0.03])
+    pose_2d[2] = torch.tensor([-0.02, 0.03], dtype=torch.float64)
     depth[2] = -1.0
-    pose_2d[3] = torch.tensor([0.2, 0.1])  # depth 0: Z = c
+    pose_2d[3] = torch.tensor([0.2, 0.1], dtype=torch.float64)  # depth 0: Z = c
     out = lift(pose_2d, depth)
     expected = torch.zeros(17, 3, dtype=torch.float64)
-    expected[1] = torch.tensor([1.05, -0.525, 0.5])  # Z = 10.5: 0.1*10.5, -0.05*10.5
-    expected[2] = torch.tensor([-0.18, 0.27, -1.0])  # Z = 9.0: -0.02*9, 0.03*9
-    expected[3] = torch.tensor([2.0, 1.0, 0.0])  # Z = 10: 0.2*10, 0.1*10
+    expected[1] = torch.tensor([1.05, -0.525, 0.5], dtype=torch.float64)  # Z = 10.5: 0.1*10.5, -0.05*10.5
+    expected[2] = torch.tensor([-0.18, 0.27, -1.0], dtype=torch.float64)  # Z = 9.0: -0.02*9, 0.03*9
+    expected[3] = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)  # Z = 10: 0.2*10, 0.1*10
     assert_close(out, expected)
 
 
@@ -141,9 +141,9 @@ def test_rotation_y_matches_eq7_general_angle():
 def test_rotate_y_quarter_turn_sends_x_axis_to_minus_z():
     """Row-vector convention of Eq. 8 (X R): x axis -> -z, z axis -> +x, y axis fixed."""
     pose = torch.zeros(1, 17, 3, dtype=torch.float64)
-    pose[0, 1] = torch.tensor([1.0, 0.0, 0.0])
-    pose[0, 2] = torch.tensor([0.0, 0.0, 1.0])
-    pose[0, 3] = torch.tensor([0.0, 1.0, 0.0])
+    pose[0, 1] = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    pose[0, 2] = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
+    pose[0, 3] = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
     out = rotate_y(pose, torch.tensor([math.pi / 2], dtype=torch.float64))
     assert_close(out[0, 1], torch.tensor([0.0, 0.0, -1.0], dtype=torch.float64), atol=1e-15, rtol=0)
     assert_close(out[0, 2], torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64), atol=1e-15, rtol=0)
@@ -188,7 +188,7 @@ def test_weak_project_with_front_camera_drops_z():
 def test_weak_project_hand_camera_per_batch_item():
     """x = K X with each batch item's own camera (catches K^T instead of K, or cameras mixed up)."""
     pose = torch.zeros(2, 17, 3, dtype=torch.float64)
-    pose[:, 1] = torch.tensor([1.0, 2.0, 3.0])
+    pose[:, 1] = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     camera = torch.tensor(
         [
             [[2.0, 0.0, 1.0], [0.0, -1.0, 3.0]],

@@ -1,0 +1,96 @@
+"""Generator and critic: shapes, the perspective-lifting contract, parameter counts, camera prior."""
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from lifter.geometry import CAMERA_DISTANCE, normalise_2d
+from lifter.model import Critic, Generator, ModelConfig, count_parameters
+
+SMALL = ModelConfig(width=64)
+
+
+def normalised_input(batch: int, seed: int = 0, dtype=torch.float64) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return normalise_2d(torch.rand(batch, 17, 2, generator=gen, dtype=dtype) * 1000)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def single_thread():
+    """One intra-op thread: on a small, busy machine BatchNorm's thread pool otherwise waits ~50 ms a call."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def default_generator() -> Generator:
+    torch.manual_seed(0)
+    return Generator(ModelConfig())
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_generator_output_shapes(mode):
+    torch.manual_seed(0)
+    gen = getattr(Generator(SMALL).double(), mode)()
+    pose_3d, camera, depth = gen(normalised_input(5))
+    assert pose_3d.shape == (5, 17, 3)
+    assert camera.shape == (5, 2, 3)
+    assert depth.shape == (5, 17)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_generator_root_fixed_and_projection_gives_back_input(mode):
+    """Root joint exactly 0, depth[:, 0] exactly 0, Z_rel = depth, and the perspective projection
+    (X / (Z_rel + c), Y / (Z_rel + c)) of the 3D pose is the normalised 2D input (catches a depth
+    inserted at the wrong index or a missing lift)."""
+    torch.manual_seed(1)
+    gen = getattr(Generator(SMALL).double(), mode)()
+    x = normalised_input(6, seed=2)
+    pose_3d, _, depth = gen(x)
+    assert torch.all(pose_3d[:, 0] == 0)
+    assert torch.all(depth[:, 0] == 0)
+    assert depth[:, 1:].abs().sum() > 0  # the other joints do get a predicted depth
+    assert_close(pose_3d[..., 2], depth)
+    projected = pose_3d[..., :2] / (pose_3d[..., 2:] + CAMERA_DISTANCE)
+    assert_close(projected, x, rtol=1e-12, atol=1e-12)
+
+
+def test_critic_output_shape():
+    torch.manual_seed(0)
+    critic = Critic(SMALL).double()
+    assert critic(normalised_input(7)).shape == (7,)
+
+
+def test_default_parameter_counts():
+    """Default ModelConfig: generator ~12.68 M, critic ~6.33 M parameters (within 1 %)."""
+    torch.manual_seed(0)
+    assert count_parameters(Generator(ModelConfig())) == pytest.approx(12.68e6, rel=0.01)
+    assert count_parameters(Critic(ModelConfig())) == pytest.approx(6.33e6, rel=0.01)
+
+
+def test_camera_prior_is_front_orthographic_camera_at_scale_one_over_c(default_generator):
+    expected = torch.eye(2, 3) / 10
+    assert_close(default_generator.camera_prior, expected)
+
+
+def test_camera_at_initialisation_close_to_prior_in_eval_mode(default_generator):
+    """In eval mode (BatchNorm on its initial running statistics) the initial camera is eye(2,3)/10
+    up to a small offset."""
+    default_generator.eval()
+    with torch.no_grad():
+        _, camera, _ = default_generator(normalised_input(32, seed=3, dtype=torch.float32))
+    offset = (camera - torch.eye(2, 3) / 10).abs()
+    assert offset.max().item() < 0.02
+
+
+def test_camera_at_initialisation_close_to_prior_in_training_mode(default_generator):
+    """Training starts in train mode: the model's comment says the camera branch predicts an offset
+    from the prior 'so training starts from a valid weak-perspective camera instead of a random one'.
+    The offset should therefore be small next to the prior's 0.1 entries in train mode too."""
+    default_generator.train()
+    with torch.no_grad():
+        _, camera, _ = default_generator(normalised_input(32, seed=3, dtype=torch.float32))
+    offset = (camera - torch.eye(2, 3) / 10).abs()
+    assert offset.mean().item() < 0.02, f"mean |offset| {offset.mean().item():.3f}, max {offset.max().item():.3f}"
