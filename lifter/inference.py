@@ -17,9 +17,7 @@ def pick_device(name: str) -> torch.device:
 
 
 @torch.no_grad()
-def lift_poses(
-    generator: Generator, pose_2d: np.ndarray, batch_size: int = 65536
-) -> tuple[np.ndarray, np.ndarray]:
+def lift_poses(generator: Generator, pose_2d: np.ndarray, batch_size: int = 65536) -> tuple[np.ndarray, np.ndarray]:
     """(N, 17, 2) pixels (any scale, y down) -> root-relative 3D (N, 17, 3) in normalised units
     (mean joint-to-root distance of the 2D input = 1/c) and weak-perspective cameras (N, 2, 3)."""
     device = next(generator.parameters()).device

@@ -15,7 +15,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -243,7 +242,10 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, 
     state = None
     if resume:
         state = load_training_state(checkpoint)
-        cfg = TrainConfig.from_dict(state["config"])
+        try:
+            cfg = TrainConfig.from_dict(state["config"])
+        except (KeyError, TypeError) as err:
+            raise SvmacError(f"{checkpoint} holds no usable training config ({err})") from None
         if resume_steps is not None:
             cfg = dataclasses.replace(cfg, steps=resume_steps)
     elif checkpoint.exists():
@@ -336,8 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for name in ("batch_size", "width", "val_every", "log_every", "checkpoint_every", "train_frame_step",
-                 "val_frame_step"):
+    for name in (
+        "batch_size",
+        "width",
+        "val_every",
+        "log_every",
+        "checkpoint_every",
+        "train_frame_step",
+        "val_frame_step",
+    ):
         if getattr(args, name) < 1:
             raise SvmacError(f"--{name.replace('_', '-')} must be at least 1")
     if args.steps is not None and args.steps < 1:

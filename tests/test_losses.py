@@ -5,7 +5,6 @@ import math
 import pytest
 import torch
 from torch import nn
-from torch.testing import assert_close
 
 from lifter.geometry import rotation_y
 from lifter.losses import (

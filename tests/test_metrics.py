@@ -34,9 +34,7 @@ def test_procrustes_is_per_pose():
     """Each pose in the batch gets its own scale, rotation and translation."""
     rng = np.random.default_rng(3)
     pred = random_poses(3, seed=4)
-    target = np.stack(
-        [s * p @ random_rotation(rng) + rng.normal(size=3) * 500 for s, p in zip((0.5, 1.0, 7.0), pred)]
-    )
+    target = np.stack([s * p @ random_rotation(rng) + rng.normal(size=3) * 500 for s, p in zip((0.5, 1.0, 7.0), pred)])
     errors = p_mpjpe(pred, target)
     assert errors.shape == (3,)
     assert np.all(errors < 1e-9)
