@@ -7,10 +7,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from lifter.geometry import normalise_2d, scale_to_reference
+from lifter.geometry import EPS, normalise_2d, scale_to_reference
 from lifter.skeleton import ANGLE_LSHOULDER, ANGLE_NECK, ANGLE_NOSE, ANGLE_RSHOULDER, SYMMETRIC_BONES
-
-EPS = 1e-8
 
 
 @dataclass(frozen=True)
