@@ -50,6 +50,9 @@ class PoseSet:
     sequence: np.ndarray  # (N,) str, e.g. "Walking 1"
     camera: np.ndarray  # (N,) str
     frame: np.ndarray  # (N,) int, index in the 50 fps sequence
+    # "subject/sequence/camera" left out for lack of 2D detections (H36M's S11 "Directions"
+    # video of camera 54138969 is damaged and has none)
+    missing_detections: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.pose_2d)
@@ -130,7 +133,9 @@ def load_h36m(
     check_choice("camera", cameras, {camera_id for _, camera_id in camera_table})
     check_choice("action", actions, {action_of(key.split("/")[1]) for key in poses})
 
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in PoseSet.__dataclass_fields__}
+    arrays = ("pose_2d", "pose_3d", "subject", "action", "sequence", "camera", "frame")
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in arrays}
+    missing = []
     for key in sorted(poses):
         subject, sequence = key.split("/")
         if subject not in subjects or (actions and action_of(sequence) not in actions):
@@ -145,7 +150,10 @@ def load_h36m(
             else:
                 detection_key = f"{key}/{camera_id}"
                 if detection_key not in detections:
-                    raise SvmacError(f"{root / DETECTIONS_FILE} has no detections for {detection_key}")
+                    missing.append(detection_key)
+                    continue
+                if len(detections[detection_key]) != len(poses[key]):
+                    raise SvmacError(f"{root / DETECTIONS_FILE}: {detection_key} has a different frame count")
                 pose_2d, _ = map_keypoints(MPII16_TO_H36M17, detections[detection_key][::frame_step])
             count = len(frames)
             parts["pose_2d"].append(pose_2d.astype(np.float32))
@@ -157,4 +165,6 @@ def load_h36m(
             parts["frame"].append(frames)
     if not parts["pose_2d"]:
         raise SvmacError(f"no Human3.6M poses for subjects {subjects} and actions {actions}")
-    return PoseSet(**{name: np.concatenate(arrays) for name, arrays in parts.items()})
+    return PoseSet(
+        **{name: np.concatenate(arrays) for name, arrays in parts.items()}, missing_detections=tuple(missing)
+    )

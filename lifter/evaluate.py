@@ -65,6 +65,7 @@ def summarise(ev: Evaluation) -> dict:
         "frame_step": PROTOCOLS[ev.protocol].frame_step,
         "subjects": sorted(set(ev.poses.subject)),
         "sequences": len({(s, q) for s, q in zip(ev.poses.subject, ev.poses.sequence)}),
+        "missing_detections": list(ev.poses.missing_detections),
         "per_action": per_action,
         "average_over_actions": average,
         "all_poses": metrics_of(ev.pred_mm, ev.gt_mm),
@@ -100,6 +101,11 @@ def markdown_table(summaries: list[dict]) -> str:
     for s in summaries:
         lines.append(f"| {s['input']} | {s['protocol']} | {s['all_poses']['poses']} | {s['sequences']} | "
                      f"{s['flat_pose_p_mpjpe']:.1f} |")  # fmt: skip
+    for s in summaries:
+        if s["missing_detections"]:
+            lines.append(
+                f"\n{s['input']} / {s['protocol']}: no 2D detections for {', '.join(s['missing_detections'])}."
+            )
     return "\n".join(lines) + "\n"
 
 

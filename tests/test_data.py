@@ -79,3 +79,10 @@ def test_unknown_subject_and_action(data_dir):
         load_h36m(root, ("S99",))
     with pytest.raises(SvmacError, match="unknown action Juggling"):
         load_h36m(root, ("S9",), actions=("Juggling",))
+
+
+def test_sequence_without_detections_is_reported_not_fatal(data_dir):
+    """H36M's damaged S11 "Directions" video of camera 54138969 has no SH detections."""
+    sh = load_h36m(data_root(data_dir), ("S11",), ("54138969",), 50, source="sh", actions=("Directions",))
+    assert sh.missing_detections == ("S11/Directions/54138969",)
+    assert set(sh.sequence) == {"Directions 1"}
