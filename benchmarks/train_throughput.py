@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def main() -> None:
         "# Training cost per step\n\n"
         f"Machine: {machine}. Mean of {args.steps} steps after {args.warmup} warm-up steps, fp32, n = 2, "
         "one critic step per generator step, real H36M 2D.\n\n"
-        "Produced by `python benchmarks/train_throughput.py --data $SVMAC_DATA`.\n\n"
+        f"Produced by `python benchmarks/train_throughput.py {' '.join(sys.argv[1:])}`.\n\n"
         "| width | generator | critic | batch | ms per step | samples/s |\n|---:|---:|---:|---:|---:|---:|\n"
         f"{table}\n"
     )

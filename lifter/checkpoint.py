@@ -20,6 +20,12 @@ from lifter.model import Generator, ModelConfig
 WEIGHTS_FORMAT = "svmac-generator-1"
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write) -> None:
     """Call write(tmp_path) then rename over path, so readers never see a partial file."""
     path = Path(path)
@@ -28,6 +34,7 @@ def atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
