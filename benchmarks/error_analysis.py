@@ -58,7 +58,9 @@ def main() -> None:
         f"- P-MPJPE: mean {per_pose.mean():.1f} mm, median {np.median(per_pose):.1f}, 90th percentile "
         f"{np.percentile(per_pose, 90):.1f}.",
         f"- Poses closer to the truth with all depths mirrored: {(p_mpjpe(mirrored, gt) < per_pose).mean() * 100:.1f} %.",
-        "- All predicted depths scaled by s: " + ", ".join(f"s = {s}: {e:.1f} mm" for s, e in zip(scales, scaled)) + ".",
+        "- All predicted depths scaled by s: "
+        + ", ".join(f"s = {s}: {e:.1f} mm" for s, e in zip(scales, scaled))
+        + ".",
         f"- Floor of the lifting model (true depths, X = x Z with the root at depth c): "
         f"{true_depth_floor(root, poses):.1f} mm.\n",
         "| joint | " + " | ".join(JOINT_NAMES) + " |",

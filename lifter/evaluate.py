@@ -19,7 +19,7 @@ from lifter.data import INPUT_SOURCES, PROTOCOLS, TEST_SUBJECTS, PoseSet, data_r
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.geometry import root_centre
 from lifter.inference import lift_poses, pick_device, to_reference_scale
-from lifter.metrics import auc, joint_errors, p_mpjpe, pck, procrustes_align
+from lifter.metrics import auc, joint_errors, p_mpjpe, pck
 
 METRICS = ("p_mpjpe", "mpjpe", "pck150", "auc")
 
@@ -48,7 +48,7 @@ def flat_p_mpjpe(poses: PoseSet, gt_mm: np.ndarray) -> float:
     """The sanity floor: the input 2D with zero depth, Procrustes-aligned to the ground truth."""
     flat = np.concatenate([poses.pose_2d, np.zeros_like(poses.pose_2d[..., :1])], axis=-1).astype(np.float64)
     flat = root_centre(torch.from_numpy(flat)).numpy()
-    return float(np.linalg.norm(procrustes_align(flat, gt_mm) - gt_mm, axis=-1).mean())
+    return float(p_mpjpe(flat, gt_mm).mean())
 
 
 def summarise(ev: Evaluation) -> dict:
