@@ -14,8 +14,8 @@ import torch
 
 from lifter.checkpoint import atomic_write, load_generator
 from lifter.data import CAMERAS, TEST_SUBJECTS, data_root, load_cameras, load_h36m
+from lifter.evaluate import predict_in_mm
 from lifter.geometry import lift, mean_root_distance, normalise_2d, root_centre
-from lifter.inference import lift_poses, to_reference_scale
 from lifter.metrics import p_mpjpe, procrustes_align
 from lifter.skeleton import JOINT_NAMES
 
@@ -43,9 +43,7 @@ def main() -> None:
     args = p.parse_args()
     root = data_root(args.data)
     poses = load_h36m(root, TEST_SUBJECTS, CAMERAS, args.frame_step)
-    gt = root_centre(torch.from_numpy(poses.pose_3d).double()).numpy()
-    pred, _ = lift_poses(load_generator(args.weights), poses.pose_2d)
-    pred = to_reference_scale(pred, gt)
+    pred, gt = predict_in_mm(load_generator(args.weights), poses)
     per_pose = p_mpjpe(pred, gt)
     per_joint = np.linalg.norm(procrustes_align(pred, gt) - gt, axis=-1).mean(0)
     mirrored = pred * np.array([1.0, 1.0, -1.0])

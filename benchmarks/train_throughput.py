@@ -23,7 +23,10 @@ from lifter.model import ModelConfig, count_parameters
 from lifter.train import Trainer, TrainConfig, TrainingData
 
 
-def measure(cfg: TrainConfig, data: TrainingData, device: torch.device, warmup: int, steps: int) -> float:
+def measure(
+    cfg: TrainConfig, data: TrainingData, device: torch.device, warmup: int, steps: int
+) -> tuple[float, Trainer]:
+    """Seconds per step, and the trainer that was timed."""
     trainer = Trainer(cfg, device)
     for _ in range(warmup):
         trainer.train_step(data)
@@ -34,7 +37,7 @@ def measure(cfg: TrainConfig, data: TrainingData, device: torch.device, warmup: 
         trainer.train_step(data)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
+    return (time.perf_counter() - start) / steps, trainer
 
 
 def main() -> None:
@@ -56,8 +59,7 @@ def main() -> None:
     rows = []
     for width in args.widths:
         cfg = TrainConfig(batch_size=args.batch_size, model=ModelConfig(width=width))
-        seconds = measure(cfg, data, device, args.warmup, args.steps)
-        trainer = Trainer(cfg, torch.device("cpu"))
+        seconds, trainer = measure(cfg, data, device, args.warmup, args.steps)
         rows.append({"width": width, "batch_size": args.batch_size, "n_angles": cfg.n_angles,
                      "generator_params_m": round(count_parameters(trainer.generator) / 1e6, 2),
                      "critic_params_m": round(count_parameters(trainer.critic) / 1e6, 2),

@@ -73,14 +73,20 @@ def summarise(ev: Evaluation) -> dict:
     }
 
 
+def predict_in_mm(generator, poses: PoseSet) -> tuple[np.ndarray, np.ndarray]:
+    """Lift the poses' 2D; return (prediction at ground-truth scale, ground truth), both
+    root-relative camera-frame millimetres (N, 17, 3)."""
+    gt_mm = root_centre(torch.from_numpy(poses.pose_3d).double()).numpy()
+    pred, _ = lift_poses(generator, poses.pose_2d)
+    return to_reference_scale(pred, gt_mm), gt_mm
+
+
 def evaluate(
     generator, root: Path, input_source: str, protocol: str, subjects: tuple[str, ...], actions: tuple[str, ...] | None
 ) -> Evaluation:
     proto = PROTOCOLS[protocol]
     poses = load_h36m(root, subjects, proto.cameras, proto.frame_step, input_source, actions)
-    gt_mm = root_centre(torch.from_numpy(poses.pose_3d).double()).numpy()
-    pred, _ = lift_poses(generator, poses.pose_2d)
-    return Evaluation(input_source, protocol, poses, to_reference_scale(pred, gt_mm), gt_mm)
+    return Evaluation(input_source, protocol, poses, *predict_in_mm(generator, poses))
 
 
 def markdown_table(summaries: list[dict]) -> str:

@@ -22,8 +22,9 @@ from lifter import losses
 from lifter.checkpoint import export_weights, load_training_state, save_training_state
 from lifter.data import CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
+from lifter.evaluate import predict_in_mm
 from lifter.geometry import mean_root_distance, normalise_2d, root_centre, rotate_y, weak_project
-from lifter.inference import lift_poses, pick_device, to_reference_scale
+from lifter.inference import pick_device
 from lifter.metrics import p_mpjpe
 from lifter.model import Critic, Generator, ModelConfig, count_parameters
 
@@ -94,13 +95,10 @@ class ValidationSet:
     """A fixed subset of the test subjects; P-MPJPE in mm against camera-frame ground truth."""
 
     def __init__(self, root: Path, cfg: TrainConfig):
-        poses = load_h36m(root, TEST_SUBJECTS, CAMERAS, cfg.val_frame_step, cfg.input_source)
-        self.pose_2d = poses.pose_2d
-        self.pose_3d = root_centre(torch.from_numpy(poses.pose_3d).double()).numpy()
+        self.poses = load_h36m(root, TEST_SUBJECTS, CAMERAS, cfg.val_frame_step, cfg.input_source)
 
     def p_mpjpe(self, generator: Generator) -> float:
-        pred, _ = lift_poses(generator, self.pose_2d)
-        return float(p_mpjpe(to_reference_scale(pred, self.pose_3d), self.pose_3d).mean())
+        return float(p_mpjpe(*predict_in_mm(generator, self.poses)).mean())
 
 
 class Trainer:
