@@ -204,6 +204,24 @@ def write_outputs(job: Job, result: ImageResult, detector, lifter: Lifter, args,
         write_json(job.json, result_record(result, detector, lifter, job.name))
 
 
+def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
+    det = parser.add_argument_group("2D detector")
+    det.add_argument("--detector", choices=("mediapipe", "mmpose", "gt"), default="mediapipe")
+    det.add_argument("--min-score", type=float, default=0.5, help="joints below this score are drawn as uncertain")
+    det.add_argument("--annotations", help="--detector gt: COCO/MPII JSON, LSP .npz or H36M-17 .npz annotations")
+    det.add_argument("--mmpose-model", default="hrnet-w32-coco", help="--detector mmpose: preset name or config")
+    det.add_argument("--mmpose-checkpoint", help="--detector mmpose: checkpoint file (.pth)")
+    det.add_argument("--person-detector-config", help="--detector mmpose: mmdet config for person boxes")
+    det.add_argument("--person-detector-checkpoint", help="--detector mmpose: mmdet checkpoint")
+
+
+def add_lifter_arguments(parser: argparse.ArgumentParser) -> None:
+    lif = parser.add_argument_group("3D lifter")
+    lif.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="lifter weights (.safetensors)")
+    lif.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present")
+    lif.add_argument("--batch-size", type=int, default=32, help="images whose people are lifted together")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="svmac-demo",
@@ -219,18 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--no-figure", action="store_true", help="skip figures (much faster for large batches)")
     out.add_argument("--overwrite", action="store_true", help="replace existing outputs, redo finished images")
     out.add_argument("--dpi", type=int, default=100, help="figure resolution (default 100)")
-    det = p.add_argument_group("2D detector")
-    det.add_argument("--detector", choices=("mediapipe", "mmpose", "gt"), default="mediapipe")
-    det.add_argument("--min-score", type=float, default=0.5, help="joints below this score are drawn as uncertain")
-    det.add_argument("--annotations", help="--detector gt: COCO/MPII JSON, LSP .npz or H36M-17 .npz annotations")
-    det.add_argument("--mmpose-model", default="hrnet-w32-coco", help="--detector mmpose: preset name or config")
-    det.add_argument("--mmpose-checkpoint", help="--detector mmpose: checkpoint file (.pth)")
-    det.add_argument("--person-detector-config", help="--detector mmpose: mmdet config for person boxes")
-    det.add_argument("--person-detector-checkpoint", help="--detector mmpose: mmdet checkpoint")
-    lif = p.add_argument_group("3D lifter")
-    lif.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="lifter weights (.safetensors)")
-    lif.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present")
-    lif.add_argument("--batch-size", type=int, default=32, help="images whose people are lifted together")
+    add_detector_arguments(p)
+    add_lifter_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary on stdout")
     return p
 

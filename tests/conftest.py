@@ -16,3 +16,12 @@ def data_dir() -> Path:
     if not root.is_dir():
         pytest.skip(f"SVMAC_DATA folder {root} does not exist")
     return root
+
+
+@pytest.fixture(scope="session")
+def packaged_photo() -> Path:
+    """A real photo that ships inside an installed package (matplotlib): Grace Hopper, head and
+    shoulders, facing the camera. Always available, so image tests run without SVMAC_DATA."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"

@@ -1,0 +1,174 @@
+"""svmac-demo end to end on real photos: the packaged photo always, the shared photos with SVMAC_DATA."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("mediapipe")
+jsonschema = pytest.importorskip("jsonschema")
+
+from app.demo import SUMMARY_NAME, main  # noqa: E402
+from app.output import SCHEMA_PATH  # noqa: E402
+from lifter.skeleton import LEFT_JOINTS, RIGHT_JOINTS  # noqa: E402
+
+LSHOULDER, RSHOULDER = 11, 14
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
+
+
+def check_result(record: dict) -> None:
+    jsonschema.validate(record, SCHEMA)
+    for person in record["people"]:
+        pose_3d, keypoints = np.array(person["pose_3d"]), np.array(person["keypoints_2d"])
+        assert np.isfinite(pose_3d).all() and np.isfinite(np.array(person["pose_3d_mm"])).all()
+        np.testing.assert_allclose(pose_3d[0], 0, atol=1e-4)  # root-relative
+
+
+def test_single_image(packaged_photo, tmp_path, capsys):
+    figure, result, arrays = tmp_path / "pose.png", tmp_path / "pose.json", tmp_path / "pose.npz"
+    assert main([str(packaged_photo), "--out", str(figure), "--json", str(result), "--npz", str(arrays)]) == 0
+    assert "1 person" in capsys.readouterr().out
+    assert Image.open(figure).size[0] > 300
+    record = json.loads(result.read_text())
+    check_result(record)
+    assert record["status"] == "ok" and record["image"] == {"file": "grace_hopper.jpg", "width": 512, "height": 600}
+    [person] = record["people"]
+    pose_3d, keypoints = np.array(person["pose_3d"]), np.array(person["keypoints_2d"])
+    # Facing the camera: the left shoulder is right of the right one, in the photo and in 3D.
+    assert keypoints[LSHOULDER, 0] > keypoints[RSHOULDER, 0]
+    assert pose_3d[LSHOULDER, 0] > pose_3d[RSHOULDER, 0]
+    # Millimetres: shoulder width of an adult.
+    mm = np.array(person["pose_3d_mm"])
+    assert 200 < np.linalg.norm(mm[LSHOULDER] - mm[RSHOULDER]) < 500
+    with np.load(arrays) as saved:
+        np.testing.assert_allclose(saved["pose_3d"][0], pose_3d, atol=1e-4)
+        assert saved["keypoints_2d"].shape == (1, 17, 2) and saved["image_index"].tolist() == [0]
+
+
+def test_existing_outputs_are_kept_unless_asked(packaged_photo, tmp_path, capsys):
+    figure = tmp_path / "pose.png"
+    figure.write_bytes(b"precious")
+    assert main([str(packaged_photo), "--out", str(figure)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--overwrite" in err
+    assert figure.read_bytes() == b"precious"
+    assert main([str(packaged_photo), "--out", str(figure), "--overwrite", "--quiet"]) == 0
+    assert figure.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("argv_tail", "message"),
+    [
+        (["--out", "x.txt"], "use a .png"),
+        (["--weights", "missing.safetensors", "--no-figure"], "not found"),
+        (["--detector", "gt", "--no-figure"], "--annotations"),
+        (["--device", "cuda", "--no-figure"] if not __import__("torch").cuda.is_available() else ["--out", "y.doc"], ""),
+    ],
+)
+def test_bad_options_are_one_line_errors(packaged_photo, tmp_path, monkeypatch, capsys, argv_tail, message):
+    monkeypatch.chdir(tmp_path)
+    assert main([str(packaged_photo), *argv_tail]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_image_fails_with_status_one(tmp_path, capsys):
+    bad = tmp_path / "broken.jpg"
+    bad.write_text("not a photo")
+    assert main([str(bad), "--out", str(tmp_path / "pose.png")]) == 1
+    err = capsys.readouterr().err
+    assert "broken.jpg" in err and "Traceback" not in err
+    assert not (tmp_path / "pose.png").exists()
+
+
+def make_batch_folder(root, packaged_photo):
+    shutil.copy(packaged_photo, root / "hopper.jpg")
+    (root / "sub" / "deeper").mkdir(parents=True)
+    shutil.copy(packaged_photo, root / "sub" / "deeper" / "HOPPER.JPG")  # upper-case extension
+    Image.open(packaged_photo).convert("RGBA").save(root / "sub" / "alpha.png")
+    Image.open(packaged_photo).convert("L").save(root / "sub" / "gray.png")  # MediaPipe misses her in gray
+    Image.new("RGB", (320, 240), (90, 120, 200)).save(root / "sub" / "empty_wall.png")  # nobody there
+    (root / "sub" / "corrupt.jpg").write_bytes(packaged_photo.read_bytes()[:3000])
+    (root / "notes.txt").write_text("ignored: not an image")
+
+
+def test_batch_folder(packaged_photo, tmp_path, capsys):
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    make_batch_folder(photos, packaged_photo)
+    arrays = tmp_path / "all.npz"
+    assert main([str(photos), "--out-dir", str(out), "--npz", str(arrays)]) == 1  # one file is corrupt
+    captured = capsys.readouterr()
+    assert "processed 5 image(s)" in captured.out and "0 already done; 1 failed" in captured.out
+    assert "sub/corrupt.jpg" in captured.err and "Traceback" not in captured.err
+
+    summary = json.loads((out / SUMMARY_NAME).read_text())
+    assert summary["processed"] == 5 and "sub/empty_wall.png" in summary["no_person"]
+    assert set(summary["no_person"]) <= {"sub/empty_wall.png", "sub/gray.png"}
+    assert list(summary["failed"]) == ["sub/corrupt.jpg"]
+    for name in ("hopper.jpg", "sub/deeper/HOPPER.JPG", "sub/alpha.png", "sub/gray.png", "sub/empty_wall.png"):
+        record = json.loads((out / f"{name}.json").read_text())
+        check_result(record)
+        assert Image.open(out / f"{name}.png").size[0] > 300
+    assert json.loads((out / "sub/empty_wall.png.json").read_text())["status"] == "no_person"
+    assert not (out / "sub/corrupt.jpg.json").exists() and not (out / "sub/corrupt.jpg.png").exists()
+    assert not list(out.rglob(".*.tmp"))
+    with np.load(arrays) as saved:
+        assert saved["pose_3d"].shape == (5 - len(summary["no_person"]), 17, 3)
+
+    # A re-run redoes only what failed; --overwrite redoes everything.
+    stamp = (out / "hopper.jpg.json").stat().st_mtime_ns
+    assert main([str(photos), "--out-dir", str(out), "--quiet"]) == 1
+    assert json.loads((out / SUMMARY_NAME).read_text())["skipped_already_done"] == 5
+    assert (out / "hopper.jpg.json").stat().st_mtime_ns == stamp
+    (photos / "sub" / "corrupt.jpg").unlink()
+    assert main([str(photos), "--out-dir", str(out), "--quiet", "--overwrite", "--no-figure"]) == 0
+    assert json.loads((out / SUMMARY_NAME).read_text())["processed"] == 5
+
+
+def test_batch_folder_errors(packaged_photo, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no photos here")
+    assert main([str(empty), "--out-dir", str(tmp_path / "out")]) == 2
+    assert "no images found" in capsys.readouterr().err
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(packaged_photo, photos / "a.jpg")
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    assert main([str(photos), "--out-dir", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write to output folder" in err and err.count("\n") == 1
+    assert main([str(photos)]) == 2
+    assert "--out-dir" in capsys.readouterr().err
+
+
+def test_left_and_right_follow_the_2d_input_on_real_photos(data_dir, tmp_path):
+    """On the COCO and MPII fixture photos, the 3D left/right order across the body (x) matches the
+    2D one for the shoulders and hips wherever the 2D separates them clearly."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in [*(data_dir / "fixtures" / "coco").glob("*.jpg"), *(data_dir / "fixtures" / "mpii").glob("*.jpg")]:
+        shutil.copy(path, photos / path.name)
+    out = tmp_path / "out"
+    assert main([str(photos), "--out-dir", str(out), "--no-figure", "--quiet"]) == 0
+    checked = 0
+    for result in out.glob("*.json"):
+        if result.name == SUMMARY_NAME:
+            continue
+        record = json.loads(result.read_text())
+        check_result(record)
+        for person in record["people"]:
+            keypoints, pose = np.array(person["keypoints_2d"]), np.array(person["pose_3d"])
+            width = np.ptp(keypoints[:, 0])
+            for left, right in zip(LEFT_JOINTS, RIGHT_JOINTS):
+                gap_2d = keypoints[left, 0] - keypoints[right, 0]
+                if left in (4, 11) and abs(gap_2d) > 0.15 * width:  # hips and shoulders
+                    assert np.sign(pose[left, 0] - pose[right, 0]) == np.sign(gap_2d), result.name
+                    checked += 1
+    assert checked >= 8
