@@ -61,6 +61,13 @@ class Summary:
         return lines
 
 
+def example_photo() -> Path:
+    """Grace Hopper's portrait (US Navy, public domain), shipped inside matplotlib: always offline."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+
+
 def build_detector(args: argparse.Namespace):
     """The chosen 2D front-end; heavy packages are imported only for the one asked for."""
     if args.detector == "mediapipe":
@@ -228,7 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Estimate 3D human poses in photos (SVMAC lifter on a 2D detector).",
         epilog="Output format: docs/output_format.md. Exit status: 0 ok, 1 some image failed, 2 cannot run.",
     )
-    p.add_argument("input", help="an image file, or a folder processed recursively")
+    p.add_argument("input", nargs="?", help="an image file, or a folder processed recursively")
+    p.add_argument("--example", action="store_true", help="use a photo shipped inside matplotlib (Grace Hopper)")
     out = p.add_argument_group("outputs (existing files are kept unless --overwrite)")
     out.add_argument("--out", help="figure for one image (.png/.pdf/.jpg/.svg; default IMAGE-STEM_svmac.png)")
     out.add_argument("--out-dir", help="for a folder: one figure and one JSON per image, mirroring the folder")
@@ -248,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.batch_size < 1 or args.dpi < 10 or not 0 <= args.min_score <= 1:
         raise SvmacError("--batch-size must be >= 1, --dpi >= 10 and --min-score within [0, 1]")
-    source = Path(args.input)
+    if (args.input is None) == (not args.example):
+        raise SvmacError("give an image or folder, or --example (not both)")
+    source = example_photo() if args.example else Path(args.input)
     if source.is_dir():
         jobs = batch_jobs(args, source)
     elif source.exists():

@@ -3,12 +3,16 @@
 One step: lift a batch, rotate every pose about y by random angles, reproject with the
 predicted camera; update the WGAN critic on those reprojections against independent real 2D
 poses; lift the reprojections again with the same generator and update it with Eq. 24.
+
+Under torchrun (`torchrun --nproc_per_node=N -m lifter.train ...`) it trains data-parallel: each
+process draws its own --batch-size batch and the gradients are averaged (lifter/distributed.py).
 """
 
 import argparse
 import dataclasses
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -18,7 +22,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from lifter import losses
+from lifter import distributed, losses
 from lifter.checkpoint import export_weights, load_training_state, save_training_state
 from lifter.data import CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
@@ -36,7 +40,7 @@ LOG_NAME = "train_log.jsonl"
 @dataclass(frozen=True)
 class TrainConfig:
     steps: int = 20_000
-    batch_size: int = 512
+    batch_size: int = 512  # per process: under torchrun the global batch is nproc x batch_size
     lr: float = 5.5e-5
     beta1: float = 0.7
     beta2: float = 0.9
@@ -167,6 +171,7 @@ class Trainer:
             )
             self.opt_d.zero_grad(set_to_none=True)
             critic_loss.backward()
+            distributed.average_gradients(self.critic)  # no-op in a single process
             self.opt_d.step()
             self.critic.requires_grad_(False)  # the generator step needs no critic gradients
             terms["critic"] = critic_loss.detach()
@@ -202,7 +207,9 @@ class Trainer:
         generator_loss = losses.generator_total_loss(terms, cfg.weights)
         self.opt_g.zero_grad(set_to_none=True)
         generator_loss.backward()
+        distributed.average_gradients(self.generator)
         self.opt_g.step()
+        distributed.average_batch_norm_statistics(self.generator)
         terms["generator"] = generator_loss
         self.step += 1
         return {name: value.detach() for name, value in terms.items()}
@@ -230,15 +237,15 @@ def write_outputs(trainer: Trainer, out: Path, data_description: str) -> None:
     export_weights(out / WEIGHTS_NAME, trainer.generator, metadata)
 
 
-def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, resume: bool,
-          resume_steps: int | None = None) -> Trainer:  # fmt: skip
+def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.device, resume: bool,
+          resume_steps: int | None = None, world: distributed.World = distributed.World()) -> Trainer:  # fmt: skip
     """Train from scratch with cfg, or resume the run in out with its saved config; a resumed run
-    may only change its length (resume_steps)."""
-    device = pick_device(device_name)
+    may only change its length (resume_steps). Under torchrun every process runs this with its
+    world (distributed.init); only the main process writes to out."""
     root = data_root(data_path)
     checkpoint = out / CHECKPOINT_NAME
     state = None
-    if resume:
+    if resume:  # every process reads the same checkpoint: out must be visible to all of them
         state = load_training_state(checkpoint)
         try:
             cfg = TrainConfig.from_dict(state["config"])
@@ -253,25 +260,38 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, 
         torch.backends.cudnn.allow_tf32 = True
     torch.manual_seed(cfg.seed)
     data = TrainingData(root, cfg, device)
-    validation = ValidationSet(root, cfg)
+    validation = ValidationSet(root, cfg) if world.main else None
     trainer = Trainer(cfg, device)
     if state is not None:
         trainer.load_state_dict(state)
-    out.mkdir(parents=True, exist_ok=True)
+    distributed.broadcast_from_main(trainer.generator, trainer.critic)
+    if not world.main:
+        # The checkpoint holds rank 0's random state only: the other processes draw their own
+        # batches from a stream of (seed, rank, step), so a resumed multi-process run (any number
+        # of processes) continues from the same weights but is not bit-identical to an
+        # uninterrupted one. A single-process resume is.
+        torch.manual_seed(distributed.rank_seed(cfg.seed, world.rank, trainer.step))
     data_description = f"Human3.6M {'+'.join(TRAIN_SUBJECTS)}, {cfg.input_source} 2D, {len(data)} poses"
-    print(
-        f"svmac-train: {device}, generator {count_parameters(trainer.generator) / 1e6:.2f} M, "
-        f"critic {count_parameters(trainer.critic) / 1e6:.2f} M parameters, {len(data)} training poses, "
-        f"step {trainer.step} of {cfg.steps}",
-        file=sys.stderr,
-    )
+    if world.size > 1:
+        data_description += f", {world.size} processes x batch {cfg.batch_size}"
+    if world.main:
+        out.mkdir(parents=True, exist_ok=True)
+        print(
+            f"svmac-train: {device}{f' x {world.size} processes' if world.size > 1 else ''}, "
+            f"generator {count_parameters(trainer.generator) / 1e6:.2f} M, "
+            f"critic {count_parameters(trainer.critic) / 1e6:.2f} M parameters, {len(data)} training poses, "
+            f"step {trainer.step} of {cfg.steps}",
+            file=sys.stderr,
+        )
     stop = StopRequest()
+    stopping = False
     sums: dict[str, torch.Tensor] = {}
     started, steps_at_start = time.time(), trainer.step
-    progress = tqdm(total=cfg.steps, initial=trainer.step, dynamic_ncols=True, file=sys.stderr)
+    progress = tqdm(total=cfg.steps, initial=trainer.step, dynamic_ncols=True, file=sys.stderr, disable=not world.main)
     try:
-        with open(out / LOG_NAME, "a") as log:
-            while trainer.step < cfg.steps and not stop.requested:
+        with open(out / LOG_NAME if world.main else os.devnull, "a") as log:
+            # A signal may reach only some processes: all of them stop after the same step.
+            while trainer.step < cfg.steps and not (stopping := distributed.any_rank(stop.requested, device)):
                 terms = trainer.train_step(data)
                 for name, value in terms.items():
                     sums[name] = sums.get(name, 0.0) + value
@@ -280,9 +300,10 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, 
                 record: dict = {}
                 if step % cfg.log_every == 0 or step == cfg.steps:
                     count = (step - 1) % cfg.log_every + 1
+                    distributed.average(list(sums.values()))  # the log shows the mean over processes
                     record = {name: round(float(total) / count, 6) for name, total in sums.items()}
                     sums = {}
-                if step % cfg.val_every == 0 or step == cfg.steps:
+                if world.main and (step % cfg.val_every == 0 or step == cfg.steps):
                     record["val_p_mpjpe_mm"] = round(validation.p_mpjpe(trainer.generator), 2)
                     progress.set_postfix(val_p_mpjpe=record["val_p_mpjpe_mm"])
                 if record:
@@ -291,13 +312,14 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device_name: str, 
                               "steps_per_s": round((step - steps_at_start) / max(elapsed, 1e-9), 2), **record}  # fmt: skip
                     log.write(json.dumps(record) + "\n")
                     log.flush()
-                if step % cfg.checkpoint_every == 0:
+                if world.main and step % cfg.checkpoint_every == 0:
                     write_outputs(trainer, out, data_description)
     finally:
         progress.close()
         stop.restore()
-        write_outputs(trainer, out, data_description)
-    if stop.requested:
+        if world.main:
+            write_outputs(trainer, out, data_description)
+    if stopping and world.main:
         print(f"stopped at step {trainer.step}; continue with --resume", file=sys.stderr)
     return trainer
 
@@ -312,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--steps", type=int, help=f"total generator steps (default {d.steps}; on --resume: as saved)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="per process: under torchrun the global batch is nproc x batch size")  # fmt: skip
     p.add_argument("--width", type=int, default=d.model.width, help="hidden width of both networks")
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--lr-final-ratio", type=float, default=d.lr_final_ratio,
@@ -364,7 +387,11 @@ def main(argv: list[str] | None = None) -> int:
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in
                                       ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty")}),
     )  # fmt: skip
-    train(cfg, args.out, args.data, args.device, args.resume, args.steps)
+    world, device = distributed.init(pick_device(args.device))  # torchrun's process group, if any
+    try:
+        train(cfg, args.out, args.data, device, args.resume, args.steps, world)
+    finally:
+        distributed.close()
     return 0
 
 

@@ -75,6 +75,14 @@ def test_bad_options_are_one_line_errors(packaged_photo, tmp_path, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_example_photo_needs_no_input(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--example", "--no-figure", "--json", "hopper.json"]) == 0
+    check_result(json.loads((tmp_path / "hopper.json").read_text()))
+    assert main([]) == 2
+    assert "--example" in capsys.readouterr().err
+
+
 def test_bad_image_fails_with_status_one(tmp_path, capsys):
     bad = tmp_path / "broken.jpg"
     bad.write_text("not a photo")
