@@ -155,8 +155,8 @@ def already_done(job: Job) -> bool:
 def render(result: ImageResult, figure: Path, args: argparse.Namespace, title: str) -> None:
     from app.render import PersonDrawing, render_pose_figure  # matplotlib only when figures are made
 
-    people = [PersonDrawing(p.keypoints_2d, p.scores, p.pose_3d) for p in result.people]
-    render_pose_figure(result.image, people, figure, min_score=args.min_score, title=title, dpi=args.dpi)
+    people = [PersonDrawing(p.keypoints_2d, p.scores, p.pose_3d_mm) for p in result.people]
+    render_pose_figure(result.image, people, figure, min_score=args.min_score, title=title, dpi=args.dpi, unit="mm")
 
 
 def process(jobs: list[Job], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary) -> list[ImageResult]:

@@ -156,6 +156,28 @@ def test_batch_folder_errors(packaged_photo, tmp_path, capsys):
     assert "--out-dir" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("folder", "annotations", "count"),
+    [
+        ("lsp/images", "lsp/lsp_joints.npz", 40),
+        ("fixtures/coco", "fixtures/coco/test_coco.json", 4),
+        ("fixtures/mpii", "fixtures/mpii/test_mpii.json", 5),
+        ("fixtures/h36m", "fixtures/h36m/test_h36m_body3d.npz", 4),
+    ],
+)
+def test_ground_truth_2d_input(data_dir, tmp_path, folder, annotations, count):
+    out = tmp_path / "out"
+    argv = [str(data_dir / folder), "--out-dir", str(out), "--no-figure", "--quiet", "--detector", "gt"]
+    assert main([*argv, "--annotations", str(data_dir / annotations)]) == 0
+    summary = json.loads((out / SUMMARY_NAME).read_text())
+    assert summary["processed"] == count and not summary["no_person"] and not summary["failed"]
+    for result in out.rglob("*.json"):
+        if result.name != SUMMARY_NAME:
+            record = json.loads(result.read_text())
+            check_result(record)
+            assert record["detector"]["name"] == "gt"
+
+
 def test_left_and_right_follow_the_2d_input_on_real_photos(data_dir, tmp_path):
     """On the COCO and MPII fixture photos, the 3D left/right order across the body (x) matches the
     2D one for the shoulders and hips wherever the 2D separates them clearly."""
