@@ -22,6 +22,7 @@ from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, detect_image, lif
 from detector_adapters.image_io import IMAGE_EXTENSIONS, is_image_path, load_image
 from lifter.checkpoint import atomic_write
 from lifter.errors import SvmacError, exit_on_user_error
+from lifter.inference import pick_device
 
 SUMMARY_NAME = "summary.json"
 
@@ -87,9 +88,9 @@ def build_detector(args: argparse.Namespace):
     return MMPoseDetector(
         model=args.mmpose_model,
         checkpoint=Path(args.mmpose_checkpoint),
-        device=args.device,
-        person_detector_config=args.person_detector_config,
-        person_detector_checkpoint=args.person_detector_checkpoint,
+        person_detector=args.person_detector_config,
+        person_checkpoint=args.person_detector_checkpoint,
+        device=str(pick_device(args.device)),
     )
 
 
@@ -218,7 +219,9 @@ def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
     det.add_argument("--annotations", help="--detector gt: COCO/MPII JSON, LSP .npz or H36M-17 .npz annotations")
     det.add_argument("--mmpose-model", default="hrnet-w32-coco", help="--detector mmpose: preset name or config")
     det.add_argument("--mmpose-checkpoint", help="--detector mmpose: checkpoint file (.pth)")
-    det.add_argument("--person-detector-config", help="--detector mmpose: mmdet config for person boxes")
+    det.add_argument(
+        "--person-detector-config", help="--detector mmpose: mmdet config (or rtmdet-nano-person) for person boxes"
+    )
     det.add_argument("--person-detector-checkpoint", help="--detector mmpose: mmdet checkpoint")
 
 

@@ -38,7 +38,9 @@ def photos(data: str | None) -> list[Path]:
     found = [PACKAGED_PHOTO]
     root = data or os.environ.get("SVMAC_DATA")
     if root and Path(root).is_dir():
-        found += sorted((Path(root) / "fixtures").rglob("*.jpg")) + sorted((Path(root) / "lsp" / "images").glob("*.jpg"))
+        found += sorted((Path(root) / "fixtures").rglob("*.jpg")) + sorted(
+            (Path(root) / "lsp" / "images").glob("*.jpg")
+        )
     return found
 
 
@@ -156,6 +158,15 @@ def main() -> None:
         lines.append(f"| {label} | {run['images']} | {run['seconds']:.1f} | {run['images_per_s']:.1f} | {stages} |")
     verdict = "meets" if per["detect_plus_lift"]["median_ms"] <= 100 else "misses"
     lines += ["", f"Target: detection + lifting <= 100 ms per image on 2 cores: median {verdict} it."]
+    render_share = batch["with_figures"]["stages_s"]["render"] / batch["with_figures"]["seconds"]
+    lines += [
+        "",
+        f"With figures on, drawing takes {100 * render_share:.0f} % of a batch run "
+        f"({per['render_figure']['median_ms']:.0f} ms per figure against {per['detect']['median_ms']:.0f} ms of",
+        f"detection); `--no-figure` writes JSON only at {batch['without_figures']['images_per_s']:.0f} images/s, "
+        "and `svmac-figure` can draw",
+        "selected results afterwards.",
+    ]
     atomic_write(args.out.with_suffix(".md"), lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
     atomic_write(args.out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1) + "\n"))
     print("\n".join(lines))

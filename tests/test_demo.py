@@ -21,8 +21,9 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text())
 def check_result(record: dict) -> None:
     jsonschema.validate(record, SCHEMA)
     for person in record["people"]:
-        pose_3d, keypoints = np.array(person["pose_3d"]), np.array(person["keypoints_2d"])
+        pose_3d = np.array(person["pose_3d"])
         assert np.isfinite(pose_3d).all() and np.isfinite(np.array(person["pose_3d_mm"])).all()
+        assert np.isfinite(np.array(person["keypoints_2d"])).all()
         np.testing.assert_allclose(pose_3d[0], 0, atol=1e-4)  # root-relative
 
 
@@ -64,7 +65,10 @@ def test_existing_outputs_are_kept_unless_asked(packaged_photo, tmp_path, capsys
         (["--out", "x.txt"], "use a .png"),
         (["--weights", "missing.safetensors", "--no-figure"], "not found"),
         (["--detector", "gt", "--no-figure"], "--annotations"),
-        (["--device", "cuda", "--no-figure"] if not __import__("torch").cuda.is_available() else ["--out", "y.doc"], ""),
+        (
+            ["--device", "cuda", "--no-figure"] if not __import__("torch").cuda.is_available() else ["--out", "y.doc"],
+            "",
+        ),
     ],
 )
 def test_bad_options_are_one_line_errors(packaged_photo, tmp_path, monkeypatch, capsys, argv_tail, message):

@@ -51,7 +51,9 @@ def test_small_photos_are_upscaled_but_answer_in_their_own_pixels(detector, pack
     [full] = detector.detect(image)
     [reduced] = detector.detect(small)
     shoulders = [LEFT_SHOULDER, RIGHT_SHOULDER]
-    np.testing.assert_allclose(reduced.keypoints[shoulders] * 4, full.keypoints[shoulders], atol=20)  # 5 px in the small image
+    np.testing.assert_allclose(
+        reduced.keypoints[shoulders] * 4, full.keypoints[shoulders], atol=20
+    )  # 5 px in the small image
 
 
 def test_rejects_a_non_rgb_array(detector):
