@@ -18,9 +18,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.output import result_record, write_json, write_npz
-from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, detect_image, lift_results
+from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, LiftedPerson, detect_image, lift_results
 from detector_adapters.image_io import IMAGE_EXTENSIONS, is_image_path, load_image
-from lifter.checkpoint import atomic_write
+from lifter.checkpoint import atomic_write_text
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.inference import pick_device
 
@@ -103,7 +103,7 @@ def refuse_existing(paths: list[Path], overwrite: bool) -> None:
 def check_writable_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / ".svmac-write-test", lambda tmp: Path(tmp).write_text(""))
+        atomic_write_text(folder / ".svmac-write-test", "")
         (folder / ".svmac-write-test").unlink()
     except OSError as err:
         raise SvmacError(f"cannot write to output folder {folder}: {err.strerror or err}") from None
@@ -119,7 +119,7 @@ def single_image_jobs(args: argparse.Namespace, image: Path) -> list[Job]:
     for path in (figure, jobs[0].json, Path(args.npz) if args.npz else None):
         if path is not None:
             refuse_existing([path], args.overwrite)
-            check_writable_folder(path.parent if str(path.parent) else Path("."))
+            check_writable_folder(path.parent)
     return jobs
 
 
@@ -160,9 +160,14 @@ def render(result: ImageResult, figure: Path, args: argparse.Namespace, title: s
     render_pose_figure(result.image, people, figure, min_score=args.min_score, title=title, dpi=args.dpi, unit="mm")
 
 
-def process(jobs: list[Job], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary) -> list[ImageResult]:
-    """Run every job, lifting the people of args.batch_size images at a time; never stops on a bad image."""
-    finished: list[ImageResult] = []
+def process(
+    jobs: list[Job], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary
+) -> list[tuple[str, list[LiftedPerson]]]:
+    """Run every job, lifting the people of args.batch_size images at a time; never stops on a bad image.
+
+    Returns the people of every processed image (not the photos: a large folder must not pile
+    up decoded images in memory)."""
+    finished: list[tuple[str, list[LiftedPerson]]] = []
     todo = [job for job in jobs if args.overwrite or not already_done(job)]
     summary.skipped = [job.name for job in jobs if job not in todo]
     show_progress = len(todo) > 1 and not args.quiet
@@ -197,7 +202,7 @@ def process(jobs: list[Job], detector, lifter: Lifter, args: argparse.Namespace,
                     summary.processed.append(job.name)
                     if not result.people:
                         summary.no_person.append(job.name)
-                    finished.append(result)
+                    finished.append((job.name, result.people))
                 progress.update()
     return finished
 
@@ -274,16 +279,16 @@ def main(argv: list[str] | None = None) -> int:
     summary = Summary()
     results = process(jobs, detector, lifter, args, summary)
     if args.npz:
-        write_npz(Path(args.npz), results, [str(r.path) for r in results])
+        write_npz(Path(args.npz), results)
     if source.is_dir():
         summary_text = json.dumps(summary.record(), indent=1) + "\n"
-        atomic_write(Path(args.out_dir) / SUMMARY_NAME, lambda tmp: Path(tmp).write_text(summary_text))
+        atomic_write_text(Path(args.out_dir) / SUMMARY_NAME, summary_text)
     if not args.quiet:
         if source.is_dir():
             print("\n".join(summary.lines()))
         elif summary.processed:
-            result = results[0]
-            found = f"{len(result.people)} person(s)" if result.people else "no person found"
+            people = results[0][1]
+            found = f"{len(people)} person(s)" if people else "no person found"
             written = ", ".join(str(p) for p in (jobs[0].figure, jobs[0].json, args.npz) if p)
             print(f"{jobs[0].name}: {found}" + (f"; wrote {written}" if written else ""))
     for name, reason in summary.failed.items():

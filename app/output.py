@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from app.pipeline import ImageResult, Lifter, LiftedPerson
-from lifter.checkpoint import atomic_write
+from lifter.checkpoint import atomic_write, atomic_write_text
 from lifter.skeleton import JOINT_NAMES, PARENTS
 
 FORMAT_NAME = "svmac-pose"
@@ -72,12 +72,12 @@ def result_record(result: ImageResult, detector, lifter: Lifter, image_name: str
 
 def write_json(path: Path, record: dict) -> None:
     text = json.dumps(record, indent=1, allow_nan=False) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(path, text)
 
 
-def write_npz(path: Path, results: list[ImageResult], image_names: list[str]) -> None:
+def write_npz(path: Path, people_by_image: list[tuple[str, list[LiftedPerson]]]) -> None:
     """All people of all images, stacked: P people -> arrays with a leading P axis."""
-    people = [(index, person) for index, result in enumerate(results) for person in result.people]
+    people = [(index, person) for index, (_, persons) in enumerate(people_by_image) for person in persons]
 
     def stack(values: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
         return np.stack(values).astype(np.float32) if values else np.zeros((0, *shape), np.float32)
@@ -85,7 +85,7 @@ def write_npz(path: Path, results: list[ImageResult], image_names: list[str]) ->
     arrays = {
         "format": np.array(f"{FORMAT_NAME}-{FORMAT_VERSION}"),
         "joint_names": np.array(JOINT_NAMES),
-        "image_names": np.array(image_names),
+        "image_names": np.array([name for name, _ in people_by_image]),
         "image_index": np.array([index for index, _ in people], dtype=np.int64),
         "keypoints_2d": stack([p.keypoints_2d for _, p in people], (17, 2)),
         "scores": stack([p.scores for _, p in people], (17,)),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lifter.checkpoint import atomic_write, load_generator
+from lifter.checkpoint import atomic_write_text, load_generator
 from lifter.data import CAMERAS, TEST_SUBJECTS, data_root, load_cameras, load_h36m
 from lifter.evaluate import predict_in_mm
 from lifter.geometry import lift, mean_root_distance, normalise_2d, root_centre
@@ -66,7 +66,7 @@ def main() -> None:
         "| error after alignment (mm) | " + " | ".join(f"{e:.1f}" for e in per_joint) + " |",
     ]
     text = "\n".join(lines) + "\n"
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(args.out, text)
     print(text)
 
 

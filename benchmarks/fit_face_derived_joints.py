@@ -37,7 +37,7 @@ from detector_adapters.keypoint_mapping import (
     to_h36m17,
 )
 from detector_adapters.mediapipe_adapter import MediaPipeDetector
-from lifter.checkpoint import atomic_write
+from lifter.checkpoint import atomic_write_text
 from lifter.data import CAMERAS, TRAIN_SUBJECTS, data_root, load_h36m, load_npz
 
 DATASETS = ("lsp", "mpii", "h36m")
@@ -474,7 +474,7 @@ def main() -> None:
         "More Human3.6M frames with images would settle it.",
         "",
     ])  # fmt: skip
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(args.out, text)
     print(text)
 
 

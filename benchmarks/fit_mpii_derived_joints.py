@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from detector_adapters.keypoint_mapping import MPII16_NAMES, MPII16_TO_H36M17
-from lifter.checkpoint import atomic_write
+from lifter.checkpoint import atomic_write_text
 from lifter.data import CAMERAS, DETECTIONS_FILE, TRAIN_SUBJECTS, data_root, load_h36m, load_npz
 from lifter.skeleton import JOINT_NAMES
 
@@ -67,7 +67,7 @@ def main() -> None:
         "| H36M joint | naive rule | least-squares fit | shipped rule (rounded fit) |\n|---|---|---|---|\n"
         + "\n".join(rows) + "\n"
     )  # fmt: skip
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(args.out, text)
     print(text)
 
 

@@ -21,7 +21,7 @@ from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, detect_image, lif
 from detector_adapters.base import DetectedPerson, bbox_of
 from detector_adapters.image_io import load_image
 from detector_adapters.mediapipe_adapter import MediaPipeDetector
-from lifter.checkpoint import atomic_write
+from lifter.checkpoint import atomic_write_text
 from lifter.data import data_root
 from lifter.metrics import p_mpjpe
 
@@ -93,8 +93,8 @@ def main() -> None:
         "All four frames are from training subjects (S1, S5, S7, S8): the lifter saw their 2D poses during",
         "training (2D only), never their 3D.",
     ]
-    atomic_write(args.out.with_suffix(".md"), lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
-    atomic_write(args.out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1) + "\n"))
+    atomic_write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(report, indent=1) + "\n")
     print("\n".join(lines))
 
 

@@ -40,7 +40,7 @@ from detector_adapters.keypoint_mapping import (
     map_keypoints,
     to_h36m17,
 )
-from lifter.checkpoint import atomic_write
+from lifter.checkpoint import atomic_write_text
 from lifter.data import data_root
 from lifter.skeleton import JOINT_NAMES
 
@@ -360,8 +360,8 @@ def write_reports(out: Path, r: dict) -> None:
         "",
     ]
     text = "\n".join(lines)
-    atomic_write(out, lambda tmp: Path(tmp).write_text(text))
-    atomic_write(out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(r, indent=2) + "\n"))
+    atomic_write_text(out, text)
+    atomic_write_text(out.with_suffix(".json"), json.dumps(r, indent=2) + "\n")
     print(text)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from lifter.checkpoint import atomic_write
+from lifter.checkpoint import atomic_write_text
 from lifter.data import data_root
 from lifter.inference import pick_device
 from lifter.model import ModelConfig, count_parameters
@@ -78,9 +78,9 @@ def main() -> None:
         "| width | generator | critic | batch | ms per step | samples/s |\n|---:|---:|---:|---:|---:|---:|\n"
         f"{table}\n"
     )
-    atomic_write(args.out.with_suffix(".md"), lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(args.out.with_suffix(".md"), text)
     record = {"machine": machine, "rows": rows}
-    atomic_write(args.out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1)))
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(record, indent=1))
     print(text)
 
 

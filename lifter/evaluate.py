@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lifter.checkpoint import atomic_write, load_generator
+from lifter.checkpoint import atomic_write, atomic_write_text, load_generator
 from lifter.data import INPUT_SOURCES, PROTOCOLS, TEST_SUBJECTS, PoseSet, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.geometry import root_centre
@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     result = {"weights": str(args.weights), "weights_sha256": file_sha256(args.weights), "results": summaries}
     if args.json:
-        atomic_write(args.json, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1) + "\n"))
+        atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
     if args.markdown:
-        atomic_write(args.markdown, lambda tmp: Path(tmp).write_text(table))
+        atomic_write_text(args.markdown, table)
     return 0
 
 

@@ -130,6 +130,8 @@ def test_batch_folder(packaged_photo, tmp_path, capsys):
     assert not list(out.rglob(".*.tmp"))
     with np.load(arrays) as saved:
         assert saved["pose_3d"].shape == (5 - len(summary["no_person"]), 17, 3)
+        names = saved["image_names"][saved["image_index"]].tolist()
+        assert "hopper.jpg" in names and "sub/empty_wall.png" not in names
 
     # A re-run redoes only what failed; --overwrite redoes everything.
     stamp = (out / "hopper.jpg.json").stat().st_mtime_ns
