@@ -20,7 +20,7 @@ from tqdm import tqdm
 from app.output import result_record, write_json, write_npz
 from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, LiftedPerson, detect_image, lift_results
 from detector_adapters.image_io import IMAGE_EXTENSIONS, is_image_path, load_image
-from lifter.checkpoint import atomic_write_text
+from lifter.checkpoint import atomic_write_text, check_writable
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.inference import pick_device
 
@@ -94,12 +94,6 @@ def build_detector(args: argparse.Namespace):
     )
 
 
-def refuse_existing(paths: list[Path], overwrite: bool) -> None:
-    existing = [str(p) for p in paths if p.exists()]
-    if existing and not overwrite:
-        raise SvmacError(f"{existing[0]} exists; pass --overwrite to replace it")
-
-
 def check_writable_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -118,7 +112,7 @@ def single_image_jobs(args: argparse.Namespace, image: Path) -> list[Job]:
     jobs = [Job(image, image.name, figure, Path(args.json) if args.json else None)]
     for path in (figure, jobs[0].json, Path(args.npz) if args.npz else None):
         if path is not None:
-            refuse_existing([path], args.overwrite)
+            check_writable(path, args.overwrite)
             check_writable_folder(path.parent)
     return jobs
 
@@ -138,7 +132,7 @@ def batch_jobs(args: argparse.Namespace, folder: Path) -> list[Job]:
         raise SvmacError(f"no images found below {folder} (looked for {', '.join(IMAGE_EXTENSIONS)}, any case)")
     check_writable_folder(Path(args.out_dir))
     if args.npz:
-        refuse_existing([Path(args.npz)], args.overwrite)
+        check_writable(Path(args.npz), args.overwrite)
     jobs = []
     for image in images:
         relative = image.relative_to(folder)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.demo import add_detector_arguments, add_lifter_arguments, build_detector, refuse_existing
+from app.demo import add_detector_arguments, add_lifter_arguments, build_detector
 from app.pipeline import ImageResult, Lifter, detect_image, lift_results
 from detector_adapters.image_io import is_image_path, load_image
+from lifter.checkpoint import check_writable
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.metrics import p_mpjpe, procrustes_align
 
@@ -69,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     outputs = [Path(args.out + suffix) for suffix in FORMATS]
-    refuse_existing(outputs, args.overwrite)
+    for output in outputs:
+        check_writable(output, args.overwrite)
     images = collect_images(args.images)
     truth = read_ground_truth_3d(Path(args.ground_truth_3d)) if args.ground_truth_3d else {}
     lifter = Lifter(Path(args.weights), args.device)

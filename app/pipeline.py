@@ -4,7 +4,6 @@ Detection runs image by image; lifting runs on every person of many images at on
 the lifter is a small MLP whose cost per call dwarfs its cost per pose.
 """
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 
 from detector_adapters.base import DetectedPerson, Detector
 from detector_adapters.keypoint_mapping import MAPPINGS, map_keypoints
-from lifter.checkpoint import load_generator
+from lifter.checkpoint import file_sha256, load_generator
 from lifter.errors import SvmacError
 from lifter.inference import lift_poses, pick_device
 from lifter.priors import complete_missing_joints, metric_scale
@@ -50,7 +49,7 @@ class Lifter:
         self.weights = Path(weights)
         self.device = pick_device(device)
         self.generator = load_generator(self.weights, self.device)
-        self.sha256 = hashlib.sha256(self.weights.read_bytes()).hexdigest()
+        self.sha256 = file_sha256(self.weights)
 
     def lift(self, keypoints_2d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 17, 2) pixels -> root-relative 3D (N, 17, 3) normalised units, cameras (N, 2, 3)."""

@@ -5,6 +5,7 @@
 - Released weights: the generator alone as safetensors, with its ModelConfig as JSON metadata.
 """
 
+import hashlib
 import json
 import os
 import tempfile
@@ -39,6 +40,16 @@ def atomic_write(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: Path | None, overwrite: bool) -> None:
+    """Refuse to replace an existing output unless the user asked for it."""
+    if path is not None and path.exists() and not overwrite:
+        raise SvmacError(f"{path} exists; pass --overwrite to replace it")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -5,7 +5,6 @@ distance) before MPJPE, PCK and AUC. P-MPJPE aligns scale, rotation and translat
 """
 
 import argparse
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lifter.checkpoint import atomic_write, atomic_write_text, load_generator
+from lifter.checkpoint import atomic_write, atomic_write_text, check_writable, file_sha256, load_generator
 from lifter.data import INPUT_SOURCES, PROTOCOLS, TEST_SUBJECTS, PoseSet, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.geometry import root_centre
@@ -113,15 +112,6 @@ def markdown_table(summaries: list[dict]) -> str:
                 f"\n{s['input']} / {s['protocol']}: no 2D detections for {', '.join(s['missing_detections'])}."
             )
     return "\n".join(lines) + "\n"
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def check_writable(path: Path | None, overwrite: bool) -> None:
-    if path is not None and path.exists() and not overwrite:
-        raise SvmacError(f"{path} exists; pass --overwrite to replace it")
 
 
 def save_predictions(path: Path, ev: Evaluation) -> None:

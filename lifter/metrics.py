@@ -6,26 +6,34 @@ PCK_THRESHOLD_MM = 150.0
 AUC_THRESHOLDS_MM = np.linspace(0.0, 150.0, 31)
 
 
+def similarity_fit(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pose similarity transform (scale, rotation, translation) that best maps source onto target.
+
+    source, target (N, J, D) -> scale (N, 1, 1), rotation (N, D, D), source_mean and target_mean
+    (N, 1, D); x maps to scale * (x - source_mean) @ rotation + target_mean. No reflections.
+    """
+    mu_source = source.mean(1, keepdims=True)
+    mu_target = target.mean(1, keepdims=True)
+    p = source - mu_source
+    t = target - mu_target
+    norm_p = np.linalg.norm(p, axis=(1, 2), keepdims=True).clip(min=1e-12)
+    norm_t = np.linalg.norm(t, axis=(1, 2), keepdims=True)
+    u, s, vt = np.linalg.svd(np.swapaxes(p / norm_p, 1, 2) @ (t / norm_t))  # (N, D, D): H = p^T t
+    d = np.sign(np.linalg.det(u @ vt))  # (N,) -1 where the optimum is a reflection
+    s[:, -1] *= d
+    u[:, :, -1] *= d[:, None]
+    rotation = u @ vt  # p @ rotation ~ t
+    scale = s.sum(-1)[:, None, None] * norm_t / norm_p  # optimal scale onto the un-normalised target
+    return scale, rotation, mu_source, mu_target
+
+
 def procrustes_align(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per-pose similarity transform (scale, rotation, translation) of pred onto target.
 
     pred, target (N, J, 3) -> aligned pred (N, J, 3). Reflections are not allowed.
     """
-    mu_pred = pred.mean(1, keepdims=True)
-    mu_target = target.mean(1, keepdims=True)
-    p = pred - mu_pred
-    t = target - mu_target
-    norm_p = np.linalg.norm(p, axis=(1, 2), keepdims=True).clip(min=1e-12)
-    norm_t = np.linalg.norm(t, axis=(1, 2), keepdims=True)
-    p = p / norm_p
-    t = t / norm_t
-    u, s, vt = np.linalg.svd(np.swapaxes(p, 1, 2) @ t)  # (N, 3, 3): H = p^T t
-    d = np.sign(np.linalg.det(u @ vt))  # (N,) -1 where the optimum is a reflection
-    s[:, -1] *= d
-    u[:, :, -1] *= d[:, None]
-    rotation = u @ vt  # p @ rotation ~ t
-    scale = s.sum(-1)[:, None, None] * norm_t  # optimal scale onto the un-normalised target
-    return scale * (p @ rotation) + mu_target
+    scale, rotation, mu_pred, mu_target = similarity_fit(pred, target)
+    return scale * ((pred - mu_pred) @ rotation) + mu_target
 
 
 def joint_errors(pred: np.ndarray, target: np.ndarray) -> np.ndarray:

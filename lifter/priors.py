@@ -16,6 +16,7 @@ import numpy as np
 
 from lifter.data import POSES_FILE, TRAIN_SUBJECTS, data_root, load_npz
 from lifter.errors import SvmacError
+from lifter.metrics import similarity_fit
 from lifter.skeleton import BONES, LEFT_JOINTS, RIGHT_JOINTS, ROOT
 
 # One per lifter.skeleton.BONES entry (parent -> child), mean over every 10th training frame.
@@ -66,15 +67,9 @@ def fit_transform(source: np.ndarray, target: np.ndarray, affine: bool) -> np.nd
     if affine:
         design = np.concatenate([source, np.ones((len(source), 1))], 1)
         return np.linalg.lstsq(design, target, rcond=None)[0]
-    src_mean, tgt_mean = source.mean(0), target.mean(0)
-    src, tgt = source - src_mean, target - tgt_mean
-    u, s, vt = np.linalg.svd(src.T @ tgt)
-    sign = np.sign(np.linalg.det(u @ vt)) or 1.0
-    fix = np.diag([1.0, sign])
-    rotation = u @ fix @ vt  # (2, 2), applied as src @ rotation
-    scale = (s * np.diag(fix)).sum() / max((src**2).sum(), 1e-12)
-    linear = scale * rotation
-    return np.concatenate([linear, (tgt_mean - src_mean @ linear)[None]], 0)
+    scale, rotation, src_mean, tgt_mean = similarity_fit(source[None], target[None])
+    linear = scale[0] * rotation[0]  # (2, 2), applied as source @ linear
+    return np.concatenate([linear, tgt_mean[0] - src_mean[0] @ linear], 0)
 
 
 # An affine fit needs enough joints to be trustworthy; a similarity needs two.
