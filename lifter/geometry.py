@@ -67,6 +67,27 @@ def rotate_y(pose_3d: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     return pose_3d @ rotation_y(theta)
 
 
+def rotation_x(phi: torch.Tensor) -> torch.Tensor:
+    """Rotation about the camera's x axis (a change of elevation), same convention as rotation_y.
+    phi (...,) -> (..., 3, 3)"""
+    cos, sin = torch.cos(phi), torch.sin(phi)
+    zero, one = torch.zeros_like(phi), torch.ones_like(phi)
+    rows = [
+        torch.stack([one, zero, zero], dim=-1),
+        torch.stack([zero, cos, -sin], dim=-1),
+        torch.stack([zero, sin, cos], dim=-1),
+    ]
+    return torch.stack(rows, dim=-2)
+
+
+def rotate_azimuth_elevation(pose_3d: torch.Tensor, azimuth: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
+    """Rotate about y by azimuth (Eq. 8), then about x by elevation, both through the root.
+
+    Elevation 0 is the paper's rotation. pose_3d (B, 17, 3), azimuth and elevation (B,) -> (B, 17, 3)
+    """
+    return pose_3d @ (rotation_y(azimuth) @ rotation_x(elevation))
+
+
 def weak_project(camera: torch.Tensor, pose_3d: torch.Tensor) -> torch.Tensor:
     """Weak-perspective projection with a 2x3 camera, Eq. 9: x = K X.
 

@@ -14,8 +14,10 @@ class ModelConfig:
     width: int = 1024
     trunk_blocks: int = 1
     branch_blocks: int = 2
-    critic_blocks: int = 3
-    dropout: float = 0.1  # trunk and pose branch; the camera branch has none
+    critic_blocks: int = 2  # the paper's critic: one input layer, two residual blocks, one output layer
+    # Trunk and pose branch (the paper: every layer); the camera branch has none. Training only:
+    # on a CPU its random masks cost about a sixth of a step (reports/train_efficiency.md).
+    dropout: float = 0.1
     leaky_slope: float = 0.2
 
     def to_dict(self) -> dict:
@@ -25,7 +27,7 @@ class ModelConfig:
 class ResidualBlock(nn.Module):
     """x + f(x), f = two (Linear, [BatchNorm], LeakyReLU, [Dropout]) layers."""
 
-    def __init__(self, width: int, slope: float, batch_norm: bool, dropout: float):
+    def __init__(self, width: int, slope: float, batch_norm: bool, dropout: float | None):
         super().__init__()
         self.layers = nn.Sequential(
             *dense_layer(width, width, slope, batch_norm, dropout),
@@ -36,17 +38,19 @@ class ResidualBlock(nn.Module):
         return x + self.layers(x)
 
 
-def dense_layer(n_in: int, n_out: int, slope: float, batch_norm: bool, dropout: float) -> list[nn.Module]:
+def dense_layer(n_in: int, n_out: int, slope: float, batch_norm: bool, dropout: float | None) -> list[nn.Module]:
+    """dropout None: no dropout layer. A dropout layer is kept at rate 0 too, so that the module
+    indices, and with them the weights' names, do not depend on the rate."""
     layers: list[nn.Module] = [nn.Linear(n_in, n_out)]
     if batch_norm:
         layers.append(nn.BatchNorm1d(n_out))
     layers.append(nn.LeakyReLU(slope))
-    if dropout > 0:
+    if dropout is not None:
         layers.append(nn.Dropout(dropout))
     return layers
 
 
-def branch(cfg: ModelConfig, n_out: int, dropout: float) -> nn.Sequential:
+def branch(cfg: ModelConfig, n_out: int, dropout: float | None) -> nn.Sequential:
     blocks = [ResidualBlock(cfg.width, cfg.leaky_slope, True, dropout) for _ in range(cfg.branch_blocks)]
     return nn.Sequential(
         *blocks,
@@ -74,7 +78,7 @@ class Generator(nn.Module):
             *[ResidualBlock(cfg.width, cfg.leaky_slope, True, cfg.dropout) for _ in range(cfg.trunk_blocks)],
         )
         self.pose_branch = branch(cfg, NUM_JOINTS - 1, cfg.dropout)
-        self.camera_branch = branch(cfg, 6, 0.0)
+        self.camera_branch = branch(cfg, 6, None)
         self.apply(init_weights)
         # The camera branch predicts an offset from the front-facing orthographic camera, and
         # starts at a zero offset (in train mode too, where BatchNorm makes features unit-scale),
@@ -101,7 +105,7 @@ class Critic(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(NUM_JOINTS * 2, cfg.width),
             nn.LeakyReLU(cfg.leaky_slope),
-            *[ResidualBlock(cfg.width, cfg.leaky_slope, False, 0.0) for _ in range(cfg.critic_blocks)],
+            *[ResidualBlock(cfg.width, cfg.leaky_slope, False, None) for _ in range(cfg.critic_blocks)],
             nn.Linear(cfg.width, 1),
         )
         self.apply(init_weights)

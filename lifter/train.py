@@ -27,7 +27,7 @@ from lifter.checkpoint import export_weights, load_training_state, save_training
 from lifter.data import CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.evaluate import predict_in_mm
-from lifter.geometry import mean_root_distance, normalise_2d, root_centre, rotate_y, weak_project
+from lifter.geometry import mean_root_distance, normalise_2d, root_centre, rotate_azimuth_elevation, weak_project
 from lifter.inference import pick_device
 from lifter.metrics import p_mpjpe
 from lifter.model import Critic, Generator, ModelConfig, count_parameters
@@ -39,6 +39,8 @@ LOG_NAME = "train_log.jsonl"
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Defaults are the paper's settings (Section 4.1) where it gives them."""
+
     steps: int = 20_000
     batch_size: int = 512  # per process: under torchrun the global batch is nproc x batch_size
     lr: float = 5.5e-5
@@ -48,6 +50,9 @@ class TrainConfig:
     lr_final_ratio: float = 1.0  # exponential decay to lr * ratio at the last step; 1 = constant (paper)
     n_angles: int = 2  # the paper's n: the input view plus n-1 rotated views
     use_critic: bool = True
+    critic_steps: int = 1  # critic updates per generator update; the extra ones lift fresh batches
+    elevation_deg: float = 0.0  # rotated views also tilt about x, uniform in +-this; 0 = paper (azimuth only)
+    init_from: str = ""  # a training checkpoint whose generator and critic weights start this run
     supervised_fraction: float = 0.0  # share of each batch with 3D labels (ablation only)
     input_source: str = "gt"  # "gt" projected ground truth, "sh" Stacked-Hourglass detections
     train_frame_step: int = 1
@@ -65,6 +70,14 @@ class TrainConfig:
         values["model"] = ModelConfig(**values["model"])
         values["weights"] = losses.LossWeights(**values["weights"])
         return TrainConfig(**values)
+
+
+# Starting values of svmac-train's options (argparse dest names). "paper" is TrainConfig's defaults;
+# "cpu" is what we measured to buy the most accuracy per CPU-minute (reports/train_efficiency.md).
+PRESETS: dict[str, dict] = {
+    "paper": {},
+    "cpu": dict(width=256, dropout=0.0, lr=2e-4, lr_final_ratio=0.1, train_frame_step=2),
+}
 
 
 class TrainingData:
@@ -111,7 +124,8 @@ class Trainer:
         self.device = device
         self.generator = Generator(cfg.model).to(device)
         self.critic = Critic(cfg.model).to(device)
-        adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+        # fused: one kernel per optimiser step instead of a chain of elementwise ops (3 % of a CPU step)
+        adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay, fused=True)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)
         self.opt_d = torch.optim.Adam(self.critic.parameters(), **adam)
         self.step = 0
@@ -129,9 +143,8 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        self.load_network_weights(state)
         try:
-            self.generator.load_state_dict(state["generator"])
-            self.critic.load_state_dict(state["critic"])
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
         except (KeyError, RuntimeError, ValueError) as err:
@@ -141,41 +154,69 @@ class Trainer:
         if self.device.type == "cuda" and len(state["rng_cuda"]) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
 
+    def load_network_weights(self, state: dict) -> None:
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.critic.load_state_dict(state["critic"])
+        except (KeyError, RuntimeError) as err:
+            raise SvmacError(f"checkpoint does not match this model ({str(err).splitlines()[0]})") from None
+
     def learning_rate(self) -> float:
         return self.cfg.lr * self.cfg.lr_final_ratio ** (self.step / self.cfg.steps)
 
+    def views(self) -> int:
+        return max(self.cfg.n_angles - 1, 1)  # with n = 1 one rotated view still feeds the critic
+
+    def lift_and_reproject(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Lift x (B, 17, 2), rotate each pose to `views` random angles and reproject with its camera.
+
+        Returns pose_3d (B, 17, 3), camera (B, 2, 3), rotated (V*B, 17, 3), reprojected (V*B, 17, 2).
+        """
+        views, batch = self.views(), x.shape[0]
+        pose_3d, camera, _ = self.generator(x)
+        azimuth = torch.rand(views * batch, device=self.device) * (2 * math.pi)
+        elevation = torch.zeros_like(azimuth)
+        if self.cfg.elevation_deg:
+            elevation = (torch.rand_like(azimuth) * 2 - 1) * math.radians(self.cfg.elevation_deg)
+        rotated = rotate_azimuth_elevation(pose_3d.repeat(views, 1, 1), azimuth, elevation)
+        reprojected = normalise_2d(weak_project(camera.repeat(views, 1, 1), rotated))
+        return pose_3d, camera, rotated, reprojected
+
+    def critic_step(self, data: TrainingData, reprojected: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One critic update on fake reprojections (M, 17, 2) against as many independent real poses."""
+        self.critic.requires_grad_(True)
+        critic_loss, wasserstein = losses.critic_wgan_gp_loss(
+            self.critic, data.sample(len(reprojected)), reprojected, self.cfg.weights.gradient_penalty
+        )
+        self.opt_d.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        distributed.average_gradients(self.critic)  # no-op in a single process
+        self.opt_d.step()
+        self.critic.requires_grad_(False)  # the generator step needs no critic gradients
+        return critic_loss.detach(), wasserstein
+
     def train_step(self, data: TrainingData) -> dict[str, torch.Tensor]:
-        """One critic and one generator update. Returns detached loss terms."""
+        """critic_steps critic updates and one generator update. Returns detached loss terms."""
         cfg, batch = self.cfg, self.cfg.batch_size
         for group in (*self.opt_g.param_groups, *self.opt_d.param_groups):
             group["lr"] = self.learning_rate()
-        n = cfg.n_angles
-        views = max(n - 1, 1)  # with n = 1 one rotated view still feeds the critic
+        n, views = cfg.n_angles, self.views()
+        if cfg.use_critic:
+            for _ in range(cfg.critic_steps - 1):
+                with torch.no_grad():
+                    extra_fake = self.lift_and_reproject(data.sample(batch))[3]
+                self.critic_step(data, extra_fake)
         x = data.sample(batch)  # (B, 17, 2)
         supervised_count = 0
         if data.labelled is not None:
             supervised_count = max(1, round(cfg.supervised_fraction * batch))
             x_labelled, y_labelled = data.sample_labelled(supervised_count)
             x = torch.cat([x_labelled, x[supervised_count:]])
-
-        pose_3d, camera, _ = self.generator(x)  # (B, 17, 3), (B, 2, 3)
-        theta = torch.rand(views, batch, device=self.device) * (2 * math.pi)  # (V, B)
-        rotated = rotate_y(pose_3d.expand(views, -1, -1, -1).reshape(-1, 17, 3), theta.reshape(-1))
-        reprojected = normalise_2d(weak_project(camera.repeat(views, 1, 1), rotated))  # (V*B, 17, 2)
+        pose_3d, camera, rotated, reprojected = self.lift_and_reproject(x)  # (V*B, 17, 3), (V*B, 17, 2)
 
         terms: dict[str, torch.Tensor] = {}
         if cfg.use_critic:
-            self.critic.requires_grad_(True)
-            critic_loss, wasserstein = losses.critic_wgan_gp_loss(
-                self.critic, data.sample(views * batch), reprojected, cfg.weights.gradient_penalty
-            )
-            self.opt_d.zero_grad(set_to_none=True)
-            critic_loss.backward()
-            distributed.average_gradients(self.critic)  # no-op in a single process
-            self.opt_d.step()
-            self.critic.requires_grad_(False)  # the generator step needs no critic gradients
-            terms["critic"] = critic_loss.detach()
-            terms["wasserstein"] = wasserstein
+            terms["critic"], terms["wasserstein"] = self.critic_step(data, reprojected)
             terms["adversarial"] = losses.generator_adversarial_loss(self.critic(reprojected))
         else:
             terms["adversarial"] = pose_3d.new_zeros(())
@@ -255,6 +296,16 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
             cfg = dataclasses.replace(cfg, steps=resume_steps)
     elif checkpoint.exists():
         raise SvmacError(f"{checkpoint} exists: pass --resume to continue it, or choose another --out")
+    init_state = None
+    if state is None and cfg.init_from:
+        # A warm start: the networks' weights (and so their architecture) come from another run;
+        # the optimisers, step count and schedule start afresh with this run's settings.
+        init_state = load_training_state(Path(cfg.init_from))
+        try:
+            init_model = ModelConfig(**init_state["config"]["model"])
+        except (KeyError, TypeError) as err:
+            raise SvmacError(f"{cfg.init_from} holds no usable model config ({err})") from None
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(init_model, dropout=cfg.model.dropout))
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -264,6 +315,8 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
     trainer = Trainer(cfg, device)
     if state is not None:
         trainer.load_state_dict(state)
+    elif init_state is not None:
+        trainer.load_network_weights(init_state)
     distributed.broadcast_from_main(trainer.generator, trainer.critic)
     if not world.main:
         # The checkpoint holds rank 0's random state only: the other processes draw their own
@@ -328,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     w = d.weights
     p = argparse.ArgumentParser(prog="svmac-train", description=__doc__.splitlines()[0])
+    p.add_argument("--preset", choices=sorted(PRESETS), default="paper",
+                   help="starting values for the options below; options given explicitly win")  # fmt: skip
     p.add_argument("--data", help="data folder (default: $SVMAC_DATA)")
     p.add_argument("--out", default="runs/svmac", type=Path, help="run folder: checkpoint, weights, log")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
@@ -342,6 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decay the learning rate exponentially to lr*ratio at the last step (1: constant)")  # fmt: skip
     p.add_argument("--n-angles", type=int, default=d.n_angles, choices=[1, 2, 3])
     p.add_argument("--no-critic", action="store_true", help="ablation: train without the critic")
+    p.add_argument("--critic-steps", type=int, default=d.critic_steps, help="critic updates per generator update")
+    p.add_argument("--elevation", dest="elevation_deg", type=float, default=d.elevation_deg,
+                   help="rotated views also tilt about x by up to +-this many degrees (0: the paper)")  # fmt: skip
+    p.add_argument("--dropout", type=float, default=d.model.dropout, help="generator dropout (training only)")
+    p.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
+                   help="start from another run's network weights (and architecture); fresh optimisers")  # fmt: skip
     p.add_argument("--supervised-fraction", type=float, default=d.supervised_fraction,
                    help="ablation: share of each batch with 3D labels (the paper's 5%% is 0.05)")  # fmt: skip
     p.add_argument("--input", dest="input_source", default=d.input_source, choices=["gt", "sh"])
@@ -356,11 +417,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    preset = parser.parse_known_args(argv)[0].preset
+    parser.set_defaults(**PRESETS[preset])
+    return parser.parse_args(argv)
+
+
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     for name in (
         "batch_size",
+        "critic_steps",
         "width",
         "val_every",
         "log_every",
@@ -374,16 +443,21 @@ def main(argv: list[str] | None = None) -> int:
         raise SvmacError("--steps must be at least 1")
     if not 0 < args.lr_final_ratio <= 1:
         raise SvmacError("--lr-final-ratio must be in (0, 1]")
+    if not 0 <= args.dropout < 1:
+        raise SvmacError("--dropout must be in [0, 1)")
+    if not 0 <= args.elevation_deg <= 90:
+        raise SvmacError("--elevation must be between 0 and 90 degrees")
     if not 0 <= args.supervised_fraction <= 1:
         raise SvmacError("--supervised-fraction must be between 0 and 1")
     cfg = TrainConfig(
         steps=args.steps or TrainConfig.steps, batch_size=args.batch_size, lr=args.lr, lr_final_ratio=args.lr_final_ratio,
-        n_angles=args.n_angles,
+        n_angles=args.n_angles, critic_steps=args.critic_steps, elevation_deg=args.elevation_deg,
+        init_from=args.init_from,
         use_critic=not args.no_critic, supervised_fraction=args.supervised_fraction,
         input_source=args.input_source, train_frame_step=args.train_frame_step,
         val_frame_step=args.val_frame_step, val_every=args.val_every,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
-        model=ModelConfig(width=args.width),
+        model=ModelConfig(width=args.width, dropout=args.dropout),
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in
                                       ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty")}),
     )  # fmt: skip

@@ -10,7 +10,9 @@ from lifter.geometry import (
     CAMERA_DISTANCE,
     lift,
     normalise_2d,
+    rotate_azimuth_elevation,
     rotate_y,
+    rotation_x,
     rotation_y,
     scale_to_reference,
     weak_project,
@@ -174,6 +176,36 @@ def test_rotate_y_leaves_y_unchanged_and_keeps_root_and_lengths():
     assert torch.all(out[:, 0] == 0)
     assert_close(out.norm(dim=-1), pose.norm(dim=-1))
     assert not torch.allclose(out, pose)
+
+
+def test_rotation_x_quarter_turn_sends_y_axis_to_z():
+    """Same row-vector convention as rotation_y: a point straight below the root (y down) ends in
+    front of or behind it, and a point on x does not move."""
+    rot = rotation_x(torch.tensor(math.pi / 2, dtype=torch.float64))
+    assert_close(
+        torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64) @ rot, torch.tensor([0.0, 0.0, -1.0], dtype=torch.float64)
+    )
+    assert_close(
+        torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64) @ rot, torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    )
+    assert_close(rot @ rot.T, torch.eye(3, dtype=torch.float64))
+    assert torch.linalg.det(rot).item() == pytest.approx(1.0)
+
+
+def test_rotate_azimuth_elevation_without_elevation_is_the_papers_rotation():
+    pose = random_pose_3d(5, seed=9)
+    azimuth = torch.linspace(0.2, 6.0, 5, dtype=torch.float64)
+    assert_close(rotate_azimuth_elevation(pose, azimuth, torch.zeros(5, dtype=torch.float64)), rotate_y(pose, azimuth))
+
+
+def test_rotate_azimuth_elevation_keeps_root_and_lengths_and_tilts_y():
+    pose = random_pose_3d(4, seed=10)
+    azimuth = torch.tensor([0.4, 1.9, 3.5, 5.0], dtype=torch.float64)
+    elevation = torch.tensor([0.1, -0.2, 0.3, -0.05], dtype=torch.float64)
+    out = rotate_azimuth_elevation(pose, azimuth, elevation)
+    assert torch.all(out[:, 0] == 0)
+    assert_close(out.norm(dim=-1), pose.norm(dim=-1))
+    assert not torch.allclose(out[..., 1], pose[..., 1])  # unlike a rotation about y alone
 
 
 # ---------------------------------------------------------------- weak projection

@@ -62,6 +62,57 @@ def test_variants_run(data_dir, tmp_path):
         assert run(data_dir, tmp_path / str(i), "--steps", "2", *extra) == 0
 
 
+def test_critic_steps_update_the_critic_that_often(data_dir, tmp_path):
+    assert run(data_dir, tmp_path, "--steps", "2", "--critic-steps", "3", "--elevation", "20") == 0
+    state = load_training_state(tmp_path / CHECKPOINT_NAME)
+    critic_updates = {int(s["step"]) for s in state["opt_d"]["state"].values()}
+    generator_updates = {int(s["step"]) for s in state["opt_g"]["state"].values()}
+    assert critic_updates == {6} and generator_updates == {2}
+
+
+def test_init_from_starts_from_another_runs_weights(data_dir, tmp_path):
+    assert run(data_dir, tmp_path / "first", "--steps", "2") == 0
+    source = load_training_state(tmp_path / "first" / CHECKPOINT_NAME)
+    # Another width on the command line: the architecture comes from the checkpoint.
+    assert run(data_dir, tmp_path / "second", "--width", "64", "--steps", "1", "--lr", "1e-12",
+               "--init-from", str(tmp_path / "first" / CHECKPOINT_NAME)) == 0  # fmt: skip
+    second = load_training_state(tmp_path / "second" / CHECKPOINT_NAME)
+    assert second["step"] == 1 and second["config"]["model"]["width"] == 32
+    # One step at a vanishing learning rate moves no weight measurably: the run began from source's.
+    for name, tensor in source["generator"].items():
+        if tensor.is_floating_point() and "running" not in name:
+            torch.testing.assert_close(second["generator"][name], tensor, rtol=0, atol=1e-6, msg=name)
+
+
+def test_compact_checkpoint_is_half_the_size_and_resumes(data_dir, tmp_path):
+    from lifter import checkpoint
+
+    assert run(data_dir, tmp_path / "full", "--steps", "3") == 0
+    (tmp_path / "compact").mkdir()
+    compact = tmp_path / "compact" / CHECKPOINT_NAME
+    assert checkpoint.main(["compact", str(tmp_path / "full" / CHECKPOINT_NAME), str(compact)]) == 0
+    full_state, compact_state = load_training_state(tmp_path / "full" / CHECKPOINT_NAME), load_training_state(compact)
+    assert compact_state["generator"]["trunk.0.weight"].dtype == torch.bfloat16
+    assert [int(s["step"]) for s in compact_state["opt_g"]["state"].values()] == [
+        int(s["step"]) for s in full_state["opt_g"]["state"].values()
+    ]
+    # a tiny network: pickled structure and the random state weigh more than at real widths (0.50)
+    assert compact.stat().st_size < 0.7 * (tmp_path / "full" / CHECKPOINT_NAME).stat().st_size
+    assert run(data_dir, tmp_path / "compact", "--steps", "5", "--resume") == 0
+    resumed = load_training_state(compact)
+    assert resumed["step"] == 5 and resumed["generator"]["trunk.0.weight"].dtype == torch.float32
+
+
+def test_preset_sets_defaults_and_explicit_options_win():
+    from lifter.train import PRESETS, parse_args
+
+    cpu = parse_args(["--preset", "cpu"])
+    assert cpu.width == PRESETS["cpu"]["width"] and cpu.dropout == PRESETS["cpu"]["dropout"]
+    assert parse_args(["--preset", "cpu", "--width", "128"]).width == 128
+    paper = parse_args([])
+    assert (paper.width, paper.lr, paper.dropout, paper.critic_steps, paper.elevation_deg) == (1024, 5.5e-5, 0.1, 1, 0)
+
+
 def test_sigterm_saves_a_checkpoint(data_dir, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
@@ -85,6 +136,9 @@ def test_sigterm_saves_a_checkpoint(data_dir, tmp_path):
     (["--steps", "0"], "--steps must be at least 1"),
     (["--supervised-fraction", "2"], "between 0 and 1"),
     (["--resume"], "not found"),
+    (["--critic-steps", "0"], "--critic-steps must be at least 1"),
+    (["--elevation", "120"], "--elevation must be between"),
+    (["--init-from", "nowhere.pt"], "not found"),
 ])  # fmt: skip
 def test_bad_options(data_dir, tmp_path, capsys, args, message):
     assert run(data_dir, tmp_path / "x", *args) == 2

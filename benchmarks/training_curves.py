@@ -1,0 +1,121 @@
+"""Accuracy per unit of compute: validation P-MPJPE against wall-clock time, one curve per run.
+
+Reads svmac-train logs (train_log.jsonl). A run started with --init-from continues another run:
+give that run's log as its parent and its curve starts where the parent's ended, so every curve
+counts all the compute behind it. Within a log a resume restarts elapsed_s; the restarts are
+chained. Writes a PNG plot and a markdown table (time to reach each threshold, best value).
+
+Usage: python benchmarks/training_curves.py --run LABEL LOG [PARENT_LOG] [--run ...]
+           --out reports/training_curves [--machine "2 CPU cores, ..."]
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402
+
+from lifter.checkpoint import atomic_write, write_report  # noqa: E402
+
+THRESHOLDS_MM = (80.0, 70.0, 65.0, 60.0, 56.5, 45.0)  # 56.5: the paper (GT 2D); 45: this project's goal
+
+
+def read_log(path: Path) -> list[dict]:
+    """The log's records with elapsed_s made cumulative across resumes."""
+    records, offset, last = [], 0.0, 0.0
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if record["elapsed_s"] < last:  # a resumed process restarted its clock
+            offset += last
+        last = record["elapsed_s"]
+        records.append({**record, "elapsed_s": offset + record["elapsed_s"]})
+    return records
+
+
+def validation_curve(log: Path, parent: Path | None) -> tuple[list[float], list[float], float]:
+    """(minutes, P-MPJPE mm) of every validation, and the minutes spent in the parent run."""
+    start = 0.0
+    minutes, values = [], []
+    if parent is not None:
+        parent_records = read_log(parent)
+        start = parent_records[-1]["elapsed_s"] / 60
+        for r in parent_records:
+            if "val_p_mpjpe_mm" in r:
+                minutes.append(r["elapsed_s"] / 60)
+                values.append(r["val_p_mpjpe_mm"])
+    for r in read_log(log):
+        if "val_p_mpjpe_mm" in r:
+            minutes.append(start + r["elapsed_s"] / 60)
+            values.append(r["val_p_mpjpe_mm"])
+    return minutes, values, start
+
+
+def first_time_below(minutes: list[float], values: list[float], threshold: float) -> float | None:
+    return next((m for m, v in zip(minutes, values) if v <= threshold), None)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--run", nargs="+", action="append", required=True, metavar="LABEL LOG [PARENT_LOG]")
+    p.add_argument("--out", type=Path, default=Path("reports/training_curves"))
+    p.add_argument("--machine", default="this project's CPU machine: 2 cores, no GPU")
+    args = p.parse_args()
+    figure = Figure(figsize=(8, 5), dpi=120)
+    axes = figure.add_subplot()
+    rows = []
+    for run in args.run:
+        if len(run) not in (2, 3):
+            sys.exit(f"error: --run takes LABEL LOG [PARENT_LOG], got {' '.join(run)}")
+        label, log = run[0], Path(run[1])
+        parent = Path(run[2]) if len(run) == 3 else None
+        minutes, values, start = validation_curve(log, parent)
+        line = axes.plot(minutes, values, marker=".", label=label)[0]
+        if start:
+            axes.axvline(start, color=line.get_color(), linestyle=":", linewidth=0.8)
+        records = read_log(log)
+        speed = [r["steps_per_s"] for r in records if "steps_per_s" in r]
+        rows.append({
+            "label": label, "log": str(log), "parent_log": str(parent) if parent else None,
+            "minutes": round(minutes[-1], 1), "own_minutes": round(minutes[-1] - start, 1),
+            "steps": records[-1]["step"], "steps_per_s": speed[-1] if speed else None,
+            "best_mm": min(values), "last_mm": values[-1],
+            "minutes_to": {str(t): (round(m, 1) if (m := first_time_below(minutes, values, t)) is not None else None)
+                           for t in THRESHOLDS_MM},
+        })  # fmt: skip
+    for threshold, style in ((56.5, "--"), (45.0, ":")):
+        axes.axhline(threshold, color="gray", linestyle=style, linewidth=0.8)
+        axes.annotate(f"{threshold} mm", (0, threshold), textcoords="offset points", xytext=(2, 2), fontsize=8)
+    axes.set_xlabel("wall-clock minutes (including the run it started from)")
+    axes.set_ylabel("validation P-MPJPE (mm, S9/S11 every 64th frame, 4 cameras)")
+    axes.set_ylim(top=min(120, axes.get_ylim()[1]))
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    axes.set_title(f"SVMAC training on {args.machine}", fontsize=9)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(args.out.with_suffix(".png"), lambda f: figure.savefig(f, format="png", bbox_inches="tight"))
+
+    header = "| run | minutes (own) | steps | steps/s | best | last | " + " | ".join(f"≤ {t:g}" for t in THRESHOLDS_MM)
+    lines = [header + " |", "|---" * (6 + len(THRESHOLDS_MM)) + "|"]
+    for r in rows:
+        reached = [f"{m} min" if (m := r["minutes_to"][str(t)]) is not None else "—" for t in THRESHOLDS_MM]
+        lines.append(f"| {r['label']} | {r['minutes']} ({r['own_minutes']}) | {r['steps']} | {r['steps_per_s']} | "
+                     f"{r['best_mm']} | {r['last_mm']} | " + " | ".join(reached) + " |")  # fmt: skip
+    command = "python benchmarks/training_curves.py " + " ".join(
+        "--run " + " ".join(f'"{x}"' if " " in x else x for x in run) for run in args.run
+    )
+    text = (
+        "# Validation P-MPJPE against wall-clock time\n\n"
+        f"Machine: {args.machine}. Validation: S9/S11, 4 cameras, every 64th frame (8,238 poses), "
+        "P-MPJPE in mm; '≤ t': wall-clock minutes until the first validation at or below t mm, counting "
+        "the run a warm start began from; '—': not reached.\n\n"
+        f"Produced by `{command}`.\n\n![curves]({args.out.name}.png)\n\n" + "\n".join(lines) + "\n"
+    )
+    write_report(args.out, text, {"machine": args.machine, "runs": rows})
+
+
+if __name__ == "__main__":
+    main()
