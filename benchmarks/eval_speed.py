@@ -7,7 +7,6 @@ Usage: python benchmarks/eval_speed.py --weights W.safetensors [W2 ...] [--input
 """
 
 import argparse
-import json
 import os
 import platform
 import subprocess

@@ -15,7 +15,6 @@ Usage: python benchmarks/train_throughput.py [--data DIR] [--widths 256 512 1024
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import sys
