@@ -1,17 +1,19 @@
 """Accuracy per unit of compute: validation P-MPJPE against wall-clock time, one curve per run.
 
-Reads svmac-train logs (train_log.jsonl). A run started with --init-from continues another run:
-give that run's log as its parent and its curve starts where the parent's ended, so every curve
-counts all the compute behind it. Within a log a resume restarts elapsed_s; the restarts are
-chained. Writes a PNG plot and a markdown table (time to reach each threshold, best value).
+Reads svmac-train logs (train_log.jsonl). A run started with --init-from continues other runs:
+give their logs as its parents, oldest first, each as LOG or LOG:STEP (the checkpoint it started
+from), and its curve starts where they ended, so every curve counts all the compute behind it.
+Within a log a resume restarts elapsed_s; the restarts are chained. Writes a PNG plot and a
+markdown table (time to reach each threshold, best value).
 
-Usage: python benchmarks/training_curves.py --run LABEL LOG [PARENT_LOG] [--run ...]
+Usage: python benchmarks/training_curves.py --run LABEL LOG [PARENT[:STEP] ...] [--run ...]
            --out reports/training_curves [--machine "2 CPU cores, ..."]
 """
 
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -36,17 +38,23 @@ def read_log(path: Path) -> list[dict]:
     return records
 
 
-def validation_curve(log: Path, parent: Path | None) -> tuple[list[float], list[float], float]:
-    """(minutes, P-MPJPE mm) of every validation, and the minutes spent in the parent run."""
+def parent_part(spec: str) -> tuple[Path, int | None]:
+    """'LOG' or 'LOG:STEP' (a warm start from that run's checkpoint at STEP) -> (log, last step)."""
+    log, _, step = spec.rpartition(":") if spec.rpartition(":")[2].isdigit() else (spec, "", "")
+    return Path(log), int(step) if step else None
+
+
+def validation_curve(log: Path, parents: list[str]) -> tuple[list[float], list[float], float]:
+    """(minutes, P-MPJPE mm) of every validation along the chain of runs, and the minutes spent
+    in the parents. parents: oldest first, each 'LOG' or 'LOG:STEP'."""
     start = 0.0
     minutes, values = [], []
-    if parent is not None:
-        parent_records = read_log(parent)
-        start = parent_records[-1]["elapsed_s"] / 60
-        for r in parent_records:
-            if "val_p_mpjpe_mm" in r:
-                minutes.append(r["elapsed_s"] / 60)
-                values.append(r["val_p_mpjpe_mm"])
+    for spec in parents:
+        parent_log, last_step = parent_part(spec)
+        records = [r for r in read_log(parent_log) if last_step is None or r["step"] <= last_step]
+        minutes += [start + r["elapsed_s"] / 60 for r in records if "val_p_mpjpe_mm" in r]
+        values += [r["val_p_mpjpe_mm"] for r in records if "val_p_mpjpe_mm" in r]
+        start += records[-1]["elapsed_s"] / 60
     for r in read_log(log):
         if "val_p_mpjpe_mm" in r:
             minutes.append(start + r["elapsed_s"] / 60)
@@ -60,7 +68,7 @@ def first_time_below(minutes: list[float], values: list[float], threshold: float
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--run", nargs="+", action="append", required=True, metavar="LABEL LOG [PARENT_LOG]")
+    p.add_argument("--run", nargs="+", action="append", required=True, metavar="LABEL LOG [PARENT[:STEP] ...]")
     p.add_argument("--out", type=Path, default=Path("reports/training_curves"))
     p.add_argument("--machine", default="this project's CPU machine: 2 cores, no GPU")
     args = p.parse_args()
@@ -68,18 +76,17 @@ def main() -> None:
     axes = figure.add_subplot()
     rows = []
     for run in args.run:
-        if len(run) not in (2, 3):
-            sys.exit(f"error: --run takes LABEL LOG [PARENT_LOG], got {' '.join(run)}")
-        label, log = run[0], Path(run[1])
-        parent = Path(run[2]) if len(run) == 3 else None
-        minutes, values, start = validation_curve(log, parent)
+        if len(run) < 2:
+            sys.exit(f"error: --run takes LABEL LOG [PARENT[:STEP] ...], got {' '.join(run)}")
+        label, log, parents = run[0], Path(run[1]), run[2:]
+        minutes, values, start = validation_curve(log, parents)
         line = axes.plot(minutes, values, marker=".", label=label)[0]
         if start:
             axes.axvline(start, color=line.get_color(), linestyle=":", linewidth=0.8)
         records = read_log(log)
         speed = [r["steps_per_s"] for r in records if "steps_per_s" in r]
         rows.append({
-            "label": label, "log": str(log), "parent_log": str(parent) if parent else None,
+            "label": label, "log": str(log), "warm_started_from": parents,
             "minutes": round(minutes[-1], 1), "own_minutes": round(minutes[-1] - start, 1),
             "steps": records[-1]["step"], "steps_per_s": speed[-1] if speed else None,
             "best_mm": min(values), "last_mm": values[-1],
@@ -93,8 +100,8 @@ def main() -> None:
     axes.set_ylabel("validation P-MPJPE (mm, S9/S11 every 64th frame, 4 cameras)")
     axes.set_ylim(top=min(120, axes.get_ylim()[1]))
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    axes.set_title(f"SVMAC training on {args.machine}", fontsize=9)
+    axes.legend(fontsize=8, loc="upper right")
+    axes.set_title("\n".join(textwrap.wrap(f"SVMAC training on {args.machine}", 110)), fontsize=8)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(args.out.with_suffix(".png"), lambda f: figure.savefig(f, format="png", bbox_inches="tight"))
 

@@ -16,7 +16,7 @@ class ModelConfig:
     branch_blocks: int = 2
     critic_blocks: int = 2  # the paper's critic: one input layer, two residual blocks, one output layer
     # Trunk and pose branch (the paper: every layer); the camera branch has none. Training only:
-    # on a CPU its random masks cost about a sixth of a step (reports/train_efficiency.md).
+    # on a CPU its random masks cost about a fifth of a step (reports/train_throughput.md).
     dropout: float = 0.1
     leaky_slope: float = 0.2
 

@@ -33,6 +33,8 @@ from lifter.metrics import p_mpjpe
 from lifter.model import Critic, Generator, ModelConfig, count_parameters
 
 CHECKPOINT_NAME = "checkpoint.pt"
+# the loss weights with a --lambda-NAME option; bone_ratio is ours (0 = off, the paper)
+LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio")
 WEIGHTS_NAME = "generator.safetensors"
 LOG_NAME = "train_log.jsonl"
 
@@ -73,10 +75,21 @@ class TrainConfig:
 
 
 # Starting values of svmac-train's options (argparse dest names). "paper" is TrainConfig's defaults;
-# "cpu" is what we measured to buy the most accuracy per CPU-minute (reports/train_efficiency.md).
+# "cpu" gathers what we measured to buy accuracy per CPU-minute (reports/training_curves.md,
+# reports/train_throughput.md): a narrower network without dropout, a faster decaying learning
+# rate, a stronger critic, random elevation and the bone-ratio prior.
 PRESETS: dict[str, dict] = {
     "paper": {},
-    "cpu": dict(width=256, dropout=0.0, lr=2e-4, lr_final_ratio=0.1, train_frame_step=2),
+    "cpu": dict(
+        width=256,
+        dropout=0.0,
+        lr=2e-4,
+        lr_final_ratio=0.1,
+        train_frame_step=2,
+        critic_steps=3,
+        elevation_deg=15.0,
+        lambda_bone_ratio=3.0,
+    ),  # fmt: skip
 }
 
 
@@ -94,6 +107,7 @@ class TrainingData:
             order = torch.randperm(len(poses), generator=torch.Generator().manual_seed(cfg.seed))
             keep = order[: max(1, round(cfg.supervised_fraction * len(poses)))]
             self.labelled = (self.pose_2d[keep.to(device)], pose_3d[keep].to(device))
+        self.bone_ratios = losses.bone_ratio_prior(self.pose_2d.cpu()).to(device)  # (16,)
         self.device = device
 
     def __len__(self) -> int:
@@ -243,6 +257,8 @@ class Trainer:
             terms["angle"] = losses.angle_loss(pose_3d)
         terms["weak_camera"] = losses.weak_camera_loss(cameras)
         terms["symmetry"] = losses.symmetry_loss(pose_3d)
+        if cfg.weights.bone_ratio:
+            terms["bone_ratio"] = losses.bone_ratio_loss(pose_3d, data.bone_ratios)
         if supervised_count:
             terms["supervised_3d"] = losses.supervised_3d_loss(pose_3d[:supervised_count], y_labelled)
         generator_loss = losses.generator_total_loss(terms, cfg.weights)
@@ -412,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-every", type=int, default=d.val_every)
     p.add_argument("--log-every", type=int, default=d.log_every)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
-    for name in ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty"):
+    for name in LAMBDAS:
         p.add_argument(f"--lambda-{name.replace('_', '-')}", type=float, default=getattr(w, name))
     return p
 
@@ -458,8 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         val_frame_step=args.val_frame_step, val_every=args.val_every,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
         model=ModelConfig(width=args.width, dropout=args.dropout),
-        weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in
-                                      ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty")}),
+        weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in LAMBDAS}),
     )  # fmt: skip
     world, device = distributed.init(pick_device(args.device))  # torchrun's process group, if any
     try:

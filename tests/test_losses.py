@@ -10,6 +10,9 @@ from lifter.geometry import rotation_y
 from lifter.losses import (
     LossWeights,
     angle_loss,
+    bone_lengths,
+    bone_ratio_loss,
+    bone_ratio_prior,
     camera_equality_loss,
     consistency_3d_loss,
     critic_wgan_gp_loss,
@@ -277,6 +280,49 @@ def test_angle_loss_zero_on_real_h36m_poses(data_dir):
     assert len(sine) > 100
     assert (sine <= 0).double().mean().item() >= 0.99
     assert angle_loss(torch.from_numpy(poses.pose_3d).to(F64)).item() < 0.01
+
+
+# ---------------------------------------------------------------- bone-ratio prior (ours)
+
+
+def test_bone_ratio_loss_is_zero_at_the_prior_and_scale_free():
+    pose = random_pose_3d(3, seed=4)
+    lengths = bone_lengths(pose)
+    prior = lengths[0] / lengths[0].sum()
+    assert bone_ratio_loss(pose[:1], prior).item() == pytest.approx(0.0, abs=1e-20)
+    assert bone_ratio_loss(7.5 * pose[:1], prior).item() == pytest.approx(0.0, abs=1e-20)
+    assert bone_ratio_loss(pose, prior).item() > 0.01
+
+
+def test_bone_ratio_loss_hand_value():
+    """Two of 16 unit bones doubled: shares 2/18 (twice) and 1/18 (14 times) against 1/16 each."""
+    from lifter.skeleton import BONES
+
+    lengths = torch.ones(16, dtype=F64)
+    lengths[1:3] = 2.0
+    pose = torch.zeros(1, 17, 3, dtype=F64)
+    for (parent, child), length in zip(BONES, lengths):  # parents come before their children
+        pose[0, child] = pose[0, parent] + torch.tensor([0.0, length, 0.0], dtype=F64)
+    torch.testing.assert_close(bone_lengths(pose)[0], lengths)
+    shares = lengths / 18
+    expected = ((shares * 16 - 1) ** 2).mean().item()  # = (14 * (16/18 - 1)^2 + 2 * (32/18 - 1)^2) / 16
+    assert bone_ratio_loss(pose, torch.full((16,), 1 / 16, dtype=F64)).item() == pytest.approx(expected)
+
+
+def test_bone_ratio_prior_from_2d_matches_3d_shares(data_dir):
+    """The prior measured on training 2D alone is within 6 % of the 3D bone shares of the same poses."""
+    from lifter.data import data_root, load_h36m
+
+    poses = load_h36m(data_root(data_dir), ("S1", "S5"), frame_step=20)
+    prior = bone_ratio_prior(torch.from_numpy(poses.pose_2d))
+    lengths_3d = bone_lengths(torch.from_numpy(poses.pose_3d).to(F64)).mean(0)
+    assert prior.sum().item() == pytest.approx(1.0, abs=1e-6)
+    assert torch.allclose(prior.double(), lengths_3d / lengths_3d.sum(), rtol=0.06)
+    # and real 3D poses are close to it, far closer than a pose with its depth doubled
+    real_3d = torch.from_numpy(poses.pose_3d).to(F64)
+    real_3d = real_3d - real_3d[:, :1]
+    stretched = real_3d * torch.tensor([1.0, 1.0, 2.0], dtype=F64)
+    assert bone_ratio_loss(real_3d, prior.double()).item() < 0.5 * bone_ratio_loss(stretched, prior.double()).item()
 
 
 # ---------------------------------------------------------------- WGAN-GP (Eq. 16)
