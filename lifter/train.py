@@ -89,7 +89,7 @@ PRESETS: dict[str, dict] = {
         critic_steps=3,
         elevation_deg=15.0,
         lambda_bone_ratio=3.0,
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -107,7 +107,9 @@ class TrainingData:
             order = torch.randperm(len(poses), generator=torch.Generator().manual_seed(cfg.seed))
             keep = order[: max(1, round(cfg.supervised_fraction * len(poses)))]
             self.labelled = (self.pose_2d[keep.to(device)], pose_3d[keep].to(device))
-        self.bone_ratios = losses.bone_ratio_prior(self.pose_2d.cpu()).to(device)  # (16,)
+        self.bone_ratios = None  # (16,), measured only when the prior is used
+        if cfg.weights.bone_ratio:
+            self.bone_ratios = losses.bone_ratio_prior(self.pose_2d.cpu()).to(device)
         self.device = device
 
     def __len__(self) -> int:

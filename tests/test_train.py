@@ -62,8 +62,11 @@ def test_variants_run(data_dir, tmp_path):
         assert run(data_dir, tmp_path / str(i), "--steps", "2", *extra) == 0
 
 
-def test_critic_steps_update_the_critic_that_often(data_dir, tmp_path):
-    assert run(data_dir, tmp_path, "--steps", "2", "--critic-steps", "3", "--elevation", "20") == 0
+def test_critic_steps_elevation_and_bone_ratio_prior(data_dir, tmp_path):
+    assert run(data_dir, tmp_path, "--steps", "2", "--critic-steps", "3", "--elevation", "20",
+               "--lambda-bone-ratio", "3") == 0  # fmt: skip
+    record = json.loads((tmp_path / LOG_NAME).read_text().splitlines()[-1])
+    assert record["bone_ratio"] > 0
     state = load_training_state(tmp_path / CHECKPOINT_NAME)
     critic_updates = {int(s["step"]) for s in state["opt_d"]["state"].values()}
     generator_updates = {int(s["step"]) for s in state["opt_g"]["state"].values()}
