@@ -29,7 +29,7 @@ from app.pipeline import ImageResult, Lifter, detect_image, lift_results
 from app.render import PersonDrawing, render_pose_figure
 from detector_adapters.image_io import load_image
 from detector_adapters.mediapipe_adapter import MediaPipeDetector
-from lifter.checkpoint import atomic_write_text
+from lifter.checkpoint import write_report
 
 PACKAGED_PHOTO = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
 
@@ -167,9 +167,7 @@ def main() -> None:
         "and `svmac-figure` can draw",
         "selected results afterwards.",
     ]
-    atomic_write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
-    atomic_write_text(args.out.with_suffix(".json"), json.dumps(report, indent=1) + "\n")
-    print("\n".join(lines))
+    write_report(args.out, "\n".join(lines) + "\n", report)
 
 
 if __name__ == "__main__":

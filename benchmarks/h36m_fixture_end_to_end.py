@@ -10,7 +10,6 @@ Usage: python benchmarks/h36m_fixture_end_to_end.py [--data DIR] [--weights W] [
 """
 
 import argparse
-import json
 import platform
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, detect_image, lif
 from detector_adapters.base import DetectedPerson, bbox_of
 from detector_adapters.image_io import load_image
 from detector_adapters.mediapipe_adapter import MediaPipeDetector
-from lifter.checkpoint import atomic_write_text
+from lifter.checkpoint import write_report
 from lifter.data import data_root
 from lifter.metrics import p_mpjpe
 
@@ -93,9 +92,7 @@ def main() -> None:
         "All four frames are from training subjects (S1, S5, S7, S8): the lifter saw their 2D poses during",
         "training (2D only), never their 3D.",
     ]
-    atomic_write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
-    atomic_write_text(args.out.with_suffix(".json"), json.dumps(report, indent=1) + "\n")
-    print("\n".join(lines))
+    write_report(args.out, "\n".join(lines) + "\n", report)
 
 
 if __name__ == "__main__":
