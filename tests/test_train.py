@@ -112,6 +112,10 @@ def test_preset_sets_defaults_and_explicit_options_win():
     cpu = parse_args(["--preset", "cpu"])
     assert cpu.width == PRESETS["cpu"]["width"] and cpu.dropout == PRESETS["cpu"]["dropout"]
     assert parse_args(["--preset", "cpu", "--width", "128"]).width == 128
+    assert cpu.lambda_bone_ratio == 0  # the prior is the second stage's
+    second = parse_args(["--preset", "cpu-prior", "--init-from", "runs/a/checkpoint.pt"])
+    assert (second.width, second.lambda_bone_ratio, second.lr) == (256, 3.0, 5.5e-5)
+    assert second.init_from == "runs/a/checkpoint.pt"
     paper = parse_args([])
     assert (paper.width, paper.lr, paper.dropout, paper.critic_steps, paper.elevation_deg) == (1024, 5.5e-5, 0.1, 1, 0)
 
