@@ -79,7 +79,7 @@ class TrainConfig:
 # reports/train_throughput.md): a narrower network without dropout, a faster decaying learning
 # rate, a stronger critic and random elevation. "cpu-prior" is the second stage, started with
 # --init-from a "cpu" run: the bone-ratio prior with a fresh, slower Adam. The prior pays only
-# there; switched on from the first step it ended 12.6 mm worse (reports/ablation_table4.md).
+# there; switched on from the first step it ended 12.6 mm worse (reports/training_curves.md, run F).
 _CPU = dict(width=256, dropout=0.0, lr=2e-4, lr_final_ratio=0.1, train_frame_step=2, critic_steps=3, elevation_deg=15.0)
 PRESETS: dict[str, dict] = {
     "paper": {},
