@@ -22,20 +22,18 @@ import torch
 from lifter.checkpoint import load_generator, read_weights_metadata, write_report
 from lifter.data import TEST_SUBJECTS, data_root
 from lifter.evaluate import evaluate, summarise
-
-sys.path.insert(0, str(Path(__file__).parent))
-from training_curves import read_log  # noqa: E402
+from lifter.train import LOG_NAME, WEIGHTS_NAME, read_train_log
 
 # The options a Table 4 row changes, as svmac-train saves them (train_config in the weights).
 ABLATED_OPTIONS = ("n_angles", "use_critic", "supervised_fraction")
 
 
 def score_run(label: str, run_dir: Path, paper_mm: float, root: Path) -> dict:
-    weights = run_dir / "generator.safetensors"
+    weights = run_dir / WEIGHTS_NAME
     if not weights.is_file():
         sys.exit(f"error: {weights} not found: has the run in {run_dir} finished?")
     config = json.loads(read_weights_metadata(weights)["train_config"])
-    log = read_log(run_dir / "train_log.jsonl")
+    log = read_train_log(run_dir / LOG_NAME)
     summary = summarise(evaluate(load_generator(weights), root, "gt", "standard", TEST_SUBJECTS, None))
     return {
         "label": label,

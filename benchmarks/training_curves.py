@@ -11,7 +11,6 @@ Usage: python benchmarks/training_curves.py --run LABEL LOG [PARENT[:STEP] ...] 
 """
 
 import argparse
-import json
 import sys
 import textwrap
 from pathlib import Path
@@ -22,20 +21,9 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from lifter.checkpoint import atomic_write, write_report  # noqa: E402
+from lifter.train import read_train_log  # noqa: E402
 
 THRESHOLDS_MM = (80.0, 70.0, 65.0, 60.0, 56.5, 45.0)  # 56.5: the paper (GT 2D); 45: this project's goal
-
-
-def read_log(path: Path) -> list[dict]:
-    """The log's records with elapsed_s made cumulative across resumes."""
-    records, offset, last = [], 0.0, 0.0
-    for line in path.read_text().splitlines():
-        record = json.loads(line)
-        if record["elapsed_s"] < last:  # a resumed process restarted its clock
-            offset += last
-        last = record["elapsed_s"]
-        records.append({**record, "elapsed_s": offset + record["elapsed_s"]})
-    return records
 
 
 def parent_part(spec: str) -> tuple[Path, int | None]:
@@ -51,11 +39,11 @@ def validation_curve(log: Path, parents: list[str]) -> tuple[list[float], list[f
     minutes, values = [], []
     for spec in parents:
         parent_log, last_step = parent_part(spec)
-        records = [r for r in read_log(parent_log) if last_step is None or r["step"] <= last_step]
+        records = [r for r in read_train_log(parent_log) if last_step is None or r["step"] <= last_step]
         minutes += [start + r["elapsed_s"] / 60 for r in records if "val_p_mpjpe_mm" in r]
         values += [r["val_p_mpjpe_mm"] for r in records if "val_p_mpjpe_mm" in r]
         start += records[-1]["elapsed_s"] / 60
-    for r in read_log(log):
+    for r in read_train_log(log):
         if "val_p_mpjpe_mm" in r:
             minutes.append(start + r["elapsed_s"] / 60)
             values.append(r["val_p_mpjpe_mm"])
@@ -83,7 +71,7 @@ def main() -> None:
         line = axes.plot(minutes, values, marker=".", label=label)[0]
         if start:
             axes.axvline(start, color=line.get_color(), linestyle=":", linewidth=0.8)
-        records = read_log(log)
+        records = read_train_log(log)
         speed = [r["steps_per_s"] for r in records if "steps_per_s" in r]
         rows.append({
             "label": label, "log": str(log), "warm_started_from": parents,

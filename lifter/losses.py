@@ -130,6 +130,12 @@ def bone_lengths(pose: torch.Tensor) -> torch.Tensor:
     return (pose[..., child, :] - pose[..., parent, :]).norm(dim=-1)
 
 
+def bone_shares(pose: torch.Tensor) -> torch.Tensor:
+    """Each bone's share of the skeleton's total bone length. (..., 17, D) -> (..., 16)"""
+    lengths = bone_lengths(pose)
+    return lengths / lengths.sum(-1, keepdim=True).clamp_min(EPS)
+
+
 def bone_ratio_prior(pose_2d: torch.Tensor, percentile: float = 90.0) -> torch.Tensor:
     """Each bone's share of the skeleton's total bone length, estimated from 2D poses alone.
 
@@ -138,8 +144,7 @@ def bone_ratio_prior(pose_2d: torch.Tensor, percentile: float = 90.0) -> torch.T
     Human3.6M S1 and S5 2D: within 6 % of every bone's 3D share, tests/test_losses.py).
     pose_2d (N, 17, 2) -> (16,), summing to 1.
     """
-    lengths = bone_lengths(pose_2d.double())
-    shares = lengths / lengths.sum(-1, keepdim=True).clamp_min(EPS)
+    shares = bone_shares(pose_2d.double())
     prior = torch.quantile(shares[torch.randperm(len(shares), generator=torch.Generator().manual_seed(0))[:100_000]],
                            percentile / 100, dim=0)  # fmt: skip
     return (prior / prior.sum()).float()
@@ -151,9 +156,7 @@ def bone_ratio_loss(pose_3d: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
     Scale-free, so it constrains the depth the lifter adds (limbs toward the camera) and not the
     pose's size. pose_3d (..., 17, 3), prior (16,) -> ()
     """
-    lengths = bone_lengths(pose_3d)
-    shares = lengths / lengths.sum(-1, keepdim=True).clamp_min(EPS)
-    return ((shares / prior - 1) ** 2).mean()
+    return ((bone_shares(pose_3d) / prior - 1) ** 2).mean()
 
 
 def supervised_3d_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -390,6 +390,18 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
     return trainer
 
 
+def read_train_log(path: Path) -> list[dict]:
+    """A run's train_log.jsonl records, with elapsed_s made cumulative across resumes."""
+    records, offset, last = [], 0.0, 0.0
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if record["elapsed_s"] < last:  # a resumed process restarted its clock
+            offset += last
+        last = record["elapsed_s"]
+        records.append({**record, "elapsed_s": offset + record["elapsed_s"]})
+    return records
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     w = d.weights
