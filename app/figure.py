@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         check_writable(output, args.overwrite)
     images = collect_images(args.images)
     truth = read_ground_truth_3d(Path(args.ground_truth_3d)) if args.ground_truth_3d else {}
-    lifter = Lifter(Path(args.weights), args.device)
+    lifter = Lifter(Path(args.weights), args.device, args.flip_average)
     detector = build_detector(args)
 
     results, detections, failed = [], [], {}

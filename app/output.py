@@ -61,7 +61,12 @@ def result_record(result: ImageResult, detector, lifter: Lifter, image_name: str
         "version": FORMAT_VERSION,
         "image": {"file": image_name, "width": width, "height": height},
         "detector": detector_description(detector),
-        "lifter": {"weights": lifter.weights.name, "sha256": lifter.sha256, "device": str(lifter.device)},
+        "lifter": {
+            "weights": lifter.weights.name,
+            "sha256": lifter.sha256,
+            "device": str(lifter.device),
+            "flip_average": lifter.flip_average,
+        },
         "joint_names": list(JOINT_NAMES),
         "joint_parents": list(PARENTS),
         "status": "ok" if result.people else "no_person",

@@ -45,15 +45,16 @@ class ImageResult:
 class Lifter:
     """The SVMAC generator with its weights file's identity."""
 
-    def __init__(self, weights: Path = DEFAULT_WEIGHTS, device: str = "auto") -> None:
+    def __init__(self, weights: Path = DEFAULT_WEIGHTS, device: str = "auto", flip_average: bool = False) -> None:
         self.weights = Path(weights)
         self.device = pick_device(device)
+        self.flip_average = flip_average
         self.generator = load_generator(self.weights, self.device)
         self.sha256 = file_sha256(self.weights)
 
     def lift(self, keypoints_2d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 17, 2) pixels -> root-relative 3D (N, 17, 3) normalised units, cameras (N, 2, 3)."""
-        return lift_poses(self.generator, keypoints_2d.astype(np.float32))
+        return lift_poses(self.generator, keypoints_2d.astype(np.float32), flip_average=self.flip_average)
 
 
 @dataclass(frozen=True)

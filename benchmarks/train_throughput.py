@@ -8,7 +8,9 @@ Trainer.train_step) on real H36M 2D. The variants, each measured in the same pro
 - "paper critic + fused Adam": the paper's 2-block critic and fused Adam (the current "paper" preset);
 - "cpu preset": also no dropout (its random masks are slow on a CPU);
 - "cpu preset + compile": the generator under torch.compile (only with --compile);
-- "cpu preset, 3 critic steps": the cost of a stronger critic (an accuracy option).
+- "cpu preset, 3 critic steps": the cost of a stronger critic (an accuracy option);
+- "cpu preset + bf16 autocast": --amp bf16, the networks' matrix products in bfloat16 ("auto"
+  takes it on a CUDA device; this row is why it does not on a CPU without bfloat16 units).
 Writes reports/train_throughput.md and .json.
 Usage: python benchmarks/train_throughput.py [--data DIR] [--widths 256 512 1024] [--steps 20] [--compile]
 """
@@ -38,6 +40,7 @@ class Variant:
     fused_adam: bool = True
     critic_steps: int = 1
     compile_generator: bool = False
+    amp: str = "off"
 
 
 VARIANTS = (
@@ -46,12 +49,13 @@ VARIANTS = (
     Variant("cpu preset (no dropout)", dropout=0.0, critic_blocks=2),
     Variant("cpu preset + torch.compile", dropout=0.0, critic_blocks=2, compile_generator=True),
     Variant("cpu preset, 3 critic steps", dropout=0.0, critic_blocks=2, critic_steps=3),
+    Variant("cpu preset + bf16 autocast", dropout=0.0, critic_blocks=2, amp="bf16"),
 )
 
 
 def build_trainer(variant: Variant, width: int, batch_size: int, device: torch.device) -> Trainer:
     model = ModelConfig(width=width, dropout=variant.dropout, critic_blocks=variant.critic_blocks)
-    cfg = TrainConfig(batch_size=batch_size, critic_steps=variant.critic_steps, model=model)
+    cfg = TrainConfig(batch_size=batch_size, critic_steps=variant.critic_steps, amp=variant.amp, model=model)
     trainer = Trainer(cfg, device)
     if not variant.fused_adam:
         adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay, foreach=True)
@@ -112,7 +116,7 @@ def main() -> None:
     text = (
         "# Training cost per step, before and after the efficiency changes\n\n"
         f"Machine: {machine}. Mean of {args.steps} steps after {args.warmup} warm-up steps (with torch.compile "
-        f"the warm-up includes compiling), fp32, batch {args.batch_size}, n = 2, real H36M 2D; samples/s = "
+        f"the warm-up includes compiling), fp32 unless the variant says otherwise, batch {args.batch_size}, n = 2, real H36M 2D; samples/s = "
         "generator batch / step time.\n\n"
         f"Produced by `python benchmarks/train_throughput.py {' '.join(sys.argv[1:])}`.\n\n"
         "| width | variant | generator | critic | ms per step | samples/s | vs before |\n"

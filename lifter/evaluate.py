@@ -30,6 +30,7 @@ class Evaluation:
     poses: PoseSet
     pred_mm: np.ndarray  # (N, 17, 3) root-relative, camera frame, ground-truth scale
     gt_mm: np.ndarray  # (N, 17, 3) root-relative
+    flip_average: bool = False
 
 
 def metrics_of(pred_mm: np.ndarray, gt_mm: np.ndarray) -> dict[str, float]:
@@ -60,6 +61,7 @@ def summarise(ev: Evaluation) -> dict:
     return {
         "input": ev.input_source,
         "protocol": ev.protocol,
+        "flip_average": ev.flip_average,
         "cameras": list(PROTOCOLS[ev.protocol].cameras),
         "frame_step": PROTOCOLS[ev.protocol].frame_step,
         "subjects": sorted(set(ev.poses.subject)),
@@ -72,20 +74,30 @@ def summarise(ev: Evaluation) -> dict:
     }
 
 
-def predict_in_mm(generator, poses: PoseSet) -> tuple[np.ndarray, np.ndarray]:
+def predict_in_mm(generator, poses: PoseSet, flip_average: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Lift the poses' 2D; return (prediction at ground-truth scale, ground truth), both
     root-relative camera-frame millimetres (N, 17, 3)."""
     gt_mm = root_centre(torch.from_numpy(poses.pose_3d).double()).numpy()
-    pred, _ = lift_poses(generator, poses.pose_2d)
+    pred, _ = lift_poses(generator, poses.pose_2d, flip_average=flip_average)
     return to_reference_scale(pred, gt_mm), gt_mm
 
 
 def evaluate(
-    generator, root: Path, input_source: str, protocol: str, subjects: tuple[str, ...], actions: tuple[str, ...] | None
+    generator,
+    root: Path,
+    input_source: str,
+    protocol: str,
+    subjects: tuple[str, ...],
+    actions: tuple[str, ...] | None,
+    flip_average: bool = False,
 ) -> Evaluation:
     proto = PROTOCOLS[protocol]
     poses = load_h36m(root, subjects, proto.cameras, proto.frame_step, input_source, actions)
-    return Evaluation(input_source, protocol, poses, *predict_in_mm(generator, poses))
+    return Evaluation(input_source, protocol, poses, *predict_in_mm(generator, poses, flip_average), flip_average)
+
+
+def input_label(summary: dict) -> str:
+    return summary["input"] + (" + flip" if summary.get("flip_average") else "")
 
 
 def markdown_table(summaries: list[dict]) -> str:
@@ -99,12 +111,12 @@ def markdown_table(summaries: list[dict]) -> str:
         for s in summaries:
             cells = [f"{s['per_action'][a][metric]:.1f}" if a in s["per_action"] else "-" for a in actions]
             cells += [f"{s['average_over_actions'][metric]:.1f}", f"{s['all_poses'][metric]:.1f}"]
-            lines.append(f"| {s['input']} | {s['protocol']} | " + " | ".join(cells) + " |")
+            lines.append(f"| {input_label(s)} | {s['protocol']} | " + " | ".join(cells) + " |")
         lines.append("")
     lines.append("| input | protocol | poses | sequences | flat-pose P-MPJPE (mm) |")
     lines.append("|---|---|---:|---:|---:|")
     for s in summaries:
-        lines.append(f"| {s['input']} | {s['protocol']} | {s['all_poses']['poses']} | {s['sequences']} | "
+        lines.append(f"| {input_label(s)} | {s['protocol']} | {s['all_poses']['poses']} | {s['sequences']} | "
                      f"{s['flat_pose_p_mpjpe']:.1f} |")  # fmt: skip
     for s in summaries:
         if s["missing_detections"]:
@@ -136,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="standard: 4 cameras, every frame; released: camera 54138969, every 5th frame")  # fmt: skip
     p.add_argument("--subjects", nargs="+", default=list(TEST_SUBJECTS))
     p.add_argument("--actions", nargs="+", help="only these actions (default: all)")
+    p.add_argument("--flip-average", action="store_true",
+                   help="test-time flip augmentation: average the lifts of each pose and of its mirror image")  # fmt: skip
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.add_argument("--json", type=Path, help="write the full results as JSON")
     p.add_argument("--markdown", type=Path, help="write the tables as Markdown")
@@ -158,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     for input_source in args.input:
         for protocol in args.protocol:
             ev = evaluate(generator, root, input_source, protocol, tuple(args.subjects),
-                          tuple(args.actions) if args.actions else None)  # fmt: skip
+                          tuple(args.actions) if args.actions else None, args.flip_average)  # fmt: skip
             summaries.append(summarise(ev))
-            print(f"{input_source} / {protocol}: P-MPJPE {summaries[-1]['average_over_actions']['p_mpjpe']:.1f} mm "
+            print(f"{input_label(summaries[-1])} / {protocol}: P-MPJPE {summaries[-1]['average_over_actions']['p_mpjpe']:.1f} mm "
                   f"over {len(ev.gt_mm)} poses", file=sys.stderr)  # fmt: skip
             if args.save_predictions:
                 save_predictions(args.save_predictions, ev)

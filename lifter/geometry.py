@@ -6,7 +6,7 @@ Conventions: poses are (..., 17, 2) or (..., 17, 3) tensors in the camera frame
 
 import torch
 
-from lifter.skeleton import ROOT
+from lifter.skeleton import MIRROR_JOINTS, ROOT
 
 CAMERA_DISTANCE = 10.0  # c: the skeleton's root sits at depth c, focal length 1
 EPS = 1e-8
@@ -78,6 +78,23 @@ def rotation_x(phi: torch.Tensor) -> torch.Tensor:
         torch.stack([zero, sin, cos], dim=-1),
     ]
     return torch.stack(rows, dim=-2)
+
+
+def mirror_pose(pose: torch.Tensor) -> torch.Tensor:
+    """The pose flipped about the camera's vertical plane: x negated, left and right joints swapped.
+
+    Its own inverse. (..., 17, D) -> (..., 17, D), D = 2 or 3
+    """
+    mirrored = pose[..., list(MIRROR_JOINTS), :].clone()
+    mirrored[..., 0] = -mirrored[..., 0]
+    return mirrored
+
+
+def mirror_camera(camera: torch.Tensor) -> torch.Tensor:
+    """The weak-perspective camera that sees mirror_pose(X) as mirror_pose(K X): M2 K M3 with
+    M2 = diag(-1, 1), M3 = diag(-1, 1, 1). Its own inverse. (..., 2, 3) -> (..., 2, 3)"""
+    signs = camera.new_tensor([[1.0, -1.0, -1.0], [-1.0, 1.0, 1.0]])
+    return camera * signs
 
 
 def rotate_azimuth_elevation(pose_3d: torch.Tensor, azimuth: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:

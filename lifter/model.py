@@ -89,11 +89,12 @@ class Generator(nn.Module):
     def forward(self, pose_2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """pose_2d (B, 17, 2) normalised -> pose_3d (B, 17, 3), camera (B, 2, 3), depth (B, 17)."""
         features = self.trunk(pose_2d.flatten(1))  # (B, W)
-        depth_rest = self.pose_branch(features)  # (B, 16)
+        # Back to the input's dtype under autocast too: Z = D + c in bfloat16 would round D to 1/16.
+        depth_rest = self.pose_branch(features).to(pose_2d.dtype)  # (B, 16)
         depth = torch.cat(
             [depth_rest[:, :ROOT], torch.zeros_like(depth_rest[:, :1]), depth_rest[:, ROOT:]], dim=1
         )  # (B, 17), root depth fixed at 0
-        camera = self.camera_branch(features).view(-1, 2, 3) + self.camera_prior  # (B, 2, 3)
+        camera = self.camera_branch(features).to(pose_2d.dtype).view(-1, 2, 3) + self.camera_prior  # (B, 2, 3)
         return lift(pose_2d, depth), camera, depth
 
 
@@ -111,8 +112,8 @@ class Critic(nn.Module):
         self.apply(init_weights)
 
     def forward(self, pose_2d: torch.Tensor) -> torch.Tensor:
-        """(B, 17, 2) -> (B,)"""
-        return self.net(pose_2d.flatten(1)).squeeze(-1)
+        """(B, 17, 2) -> (B,) in the input's dtype, also under autocast"""
+        return self.net(pose_2d.flatten(1)).to(pose_2d.dtype).squeeze(-1)
 
 
 def count_parameters(module: nn.Module) -> int:

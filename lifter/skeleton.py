@@ -28,6 +28,9 @@ BONES: tuple[tuple[int, int], ...] = tuple((p, j) for j, p in enumerate(PARENTS)
 
 LEFT_JOINTS: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
 RIGHT_JOINTS: tuple[int, ...] = (1, 2, 3, 14, 15, 16)
+# Each joint's mirror image (left <-> right, the others onto themselves): the joint that takes
+# its place when the picture is flipped horizontally.
+MIRROR_JOINTS: tuple[int, ...] = (0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13)
 
 # Left/right bone pairs of equal length (Eq. 21): hip, thigh, shin, clavicle, upper arm, forearm.
 SYMMETRIC_BONES: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (

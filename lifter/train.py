@@ -63,6 +63,7 @@ class TrainConfig:
     log_every: int = 50
     checkpoint_every: int = 1000
     seed: int = 0
+    amp: str = "auto"  # "auto": bfloat16 networks on a CUDA device that has it, else float32; "bf16"; "off"
     model: ModelConfig = field(default_factory=ModelConfig)
     weights: losses.LossWeights = field(default_factory=losses.LossWeights)
 
@@ -86,6 +87,18 @@ PRESETS: dict[str, dict] = {
     "cpu": _CPU,
     "cpu-prior": {**_CPU, "lr": 5.5e-5, "lr_final_ratio": 0.5, "lambda_bone_ratio": 3.0},
 }
+
+
+def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    """The dtype the networks compute in under --amp; None: float32.
+
+    Only bfloat16: it has float32's range, so the losses need no scaling, which float16 would
+    need, and the gradient penalty's second backward with it. "auto" leaves CPUs in float32:
+    bfloat16 was slower there (reports/train_throughput.md).
+    """
+    if amp == "bf16" or (amp == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()):
+        return torch.bfloat16
+    return None
 
 
 class TrainingData:
@@ -139,7 +152,13 @@ class Trainer:
         adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay, fused=True)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)
         self.opt_d = torch.optim.Adam(self.critic.parameters(), **adam)
+        self.amp_dtype = autocast_dtype(cfg.amp, device)
         self.step = 0
+
+    def autocast(self) -> torch.autocast:
+        """Wraps each network call: under --amp their matrix products run in bfloat16; their
+        outputs (cast back to float32 in lifter/model.py), the geometry and the losses stay float32."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp_dtype is not None)
 
     def state_dict(self) -> dict:
         return {
@@ -184,7 +203,8 @@ class Trainer:
         Returns pose_3d (B, 17, 3), camera (B, 2, 3), rotated (V*B, 17, 3), reprojected (V*B, 17, 2).
         """
         views, batch = self.views(), x.shape[0]
-        pose_3d, camera, _ = self.generator(x)
+        with self.autocast():
+            pose_3d, camera, _ = self.generator(x)
         azimuth = torch.rand(views * batch, device=self.device) * (2 * math.pi)
         elevation = torch.zeros_like(azimuth)
         if self.cfg.elevation_deg:
@@ -196,9 +216,10 @@ class Trainer:
     def critic_step(self, data: TrainingData, reprojected: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One critic update on fake reprojections (M, 17, 2) against as many independent real poses."""
         self.critic.requires_grad_(True)
-        critic_loss, wasserstein = losses.critic_wgan_gp_loss(
-            self.critic, data.sample(len(reprojected)), reprojected, self.cfg.weights.gradient_penalty
-        )
+        with self.autocast():
+            critic_loss, wasserstein = losses.critic_wgan_gp_loss(
+                self.critic, data.sample(len(reprojected)), reprojected, self.cfg.weights.gradient_penalty
+            )
         self.opt_d.zero_grad(set_to_none=True)
         critic_loss.backward()
         distributed.average_gradients(self.critic)  # no-op in a single process
@@ -228,13 +249,16 @@ class Trainer:
         terms: dict[str, torch.Tensor] = {}
         if cfg.use_critic:
             terms["critic"], terms["wasserstein"] = self.critic_step(data, reprojected)
-            terms["adversarial"] = losses.generator_adversarial_loss(self.critic(reprojected))
+            with self.autocast():
+                fake_scores = self.critic(reprojected)  # (V*B,)
+            terms["adversarial"] = losses.generator_adversarial_loss(fake_scores)
         else:
             terms["adversarial"] = pose_3d.new_zeros(())
 
         rotated = rotated.view(views, batch, 17, 3)
         if n >= 2:
-            relifted, relifted_camera, _ = self.generator(reprojected)
+            with self.autocast():
+                relifted, relifted_camera, _ = self.generator(reprojected)
             relifted = relifted.view(views, batch, 17, 3)
             cameras = torch.cat([camera[None], relifted_camera.view(views, batch, 2, 3)])  # (n, B, 2, 3)
             # Eq. 13-14: every angle's pose seen through every angle's camera; angle i >= 1 also
@@ -343,7 +367,8 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
         print(
-            f"svmac-train: {device}{f' x {world.size} processes' if world.size > 1 else ''}, "
+            f"svmac-train: {device}{f' x {world.size} processes' if world.size > 1 else ''}"
+            f"{', bfloat16 autocast' if trainer.amp_dtype else ''}, "
             f"generator {count_parameters(trainer.generator) / 1e6:.2f} M, "
             f"critic {count_parameters(trainer.critic) / 1e6:.2f} M parameters, {len(data)} training poses, "
             f"step {trainer.step} of {cfg.steps}",
@@ -412,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/svmac", type=Path, help="run folder: checkpoint, weights, log")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--amp", default=d.amp, choices=["auto", "bf16", "off"],
+                   help="networks in bfloat16 autocast; auto: on a CUDA device that supports it")  # fmt: skip
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--steps", type=int, help=f"total generator steps (default {d.steps}; on --resume: as saved)")
     p.add_argument("--batch-size", type=int, default=d.batch_size,
@@ -481,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         use_critic=not args.no_critic, supervised_fraction=args.supervised_fraction,
         input_source=args.input_source, train_frame_step=args.train_frame_step,
         val_frame_step=args.val_frame_step, val_every=args.val_every,
-        log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
+        log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed, amp=args.amp,
         model=ModelConfig(width=args.width, dropout=args.dropout),
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in LAMBDAS}),
     )  # fmt: skip

@@ -48,6 +48,19 @@ def test_single_image(packaged_photo, tmp_path, capsys):
         assert saved["keypoints_2d"].shape == (1, 17, 2) and saved["image_index"].tolist() == [0]
 
 
+def test_flip_average_is_recorded_and_keeps_the_sides(packaged_photo, tmp_path, capsys):
+    plain, flipped = tmp_path / "plain.json", tmp_path / "flip.json"
+    assert main([str(packaged_photo), "--no-figure", "--json", str(plain), "--quiet"]) == 0
+    assert main([str(packaged_photo), "--no-figure", "--json", str(flipped), "--flip-average", "--quiet"]) == 0
+    records = [json.loads(path.read_text()) for path in (plain, flipped)]
+    for record in records:
+        check_result(record)
+    assert [r["lifter"]["flip_average"] for r in records] == [False, True]
+    pose_plain, pose_flipped = (np.array(r["people"][0]["pose_3d"]) for r in records)
+    assert pose_flipped[LSHOULDER, 0] > pose_flipped[RSHOULDER, 0]  # un-mirrored: still facing us
+    assert 0 < np.abs(pose_flipped - pose_plain).max() < 0.5 * np.abs(pose_plain).max()
+
+
 def test_existing_outputs_are_kept_unless_asked(packaged_photo, tmp_path, capsys):
     figure = tmp_path / "pose.png"
     figure.write_bytes(b"precious")

@@ -50,6 +50,14 @@ def test_both_inputs_and_protocols(data_dir, weights, capsys):
         assert row in out
 
 
+def test_flip_average_is_labelled(data_dir, weights, tmp_path, capsys):
+    out_json = tmp_path / "r.json"
+    assert main(["--weights", str(weights), "--data", str(data_dir), "--input", "gt", "--protocol", "released",
+                 "--flip-average", "--json", str(out_json), *SMALL]) == 0  # fmt: skip
+    assert "| gt + flip | released |" in capsys.readouterr().out
+    assert json.loads(out_json.read_text())["results"][0]["flip_average"] is True
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--subjects", "S42"], "unknown subject S42"),
     (["--actions", "Juggling"], "unknown action Juggling"),

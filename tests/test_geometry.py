@@ -9,6 +9,8 @@ from torch.testing import assert_close
 from lifter.geometry import (
     CAMERA_DISTANCE,
     lift,
+    mirror_camera,
+    mirror_pose,
     normalise_2d,
     rotate_azimuth_elevation,
     rotate_y,
@@ -267,3 +269,22 @@ def test_scale_to_reference_hand_case():
 def test_normalise_2d_keeps_shape(shape):
     pose = torch.rand(*shape, dtype=torch.float64) * 100
     assert normalise_2d(pose).shape == shape
+
+
+# ---------------------------------------------------------------- mirroring
+
+
+def test_mirror_pose_is_its_own_inverse_and_swaps_sides():
+    pose = random_pose_3d(4)
+    mirrored = mirror_pose(pose)
+    assert_close(mirror_pose(mirrored), pose, rtol=0, atol=0)
+    assert_close(mirrored[:, 4, 0], -pose[:, 1, 0])  # LHip takes RHip's place, seen in a mirror
+    assert_close(mirrored[:, 4, 1:], pose[:, 1, 1:])
+    assert_close(mirrored[:, 9], pose[:, 9] * torch.tensor([-1.0, 1.0, 1.0], dtype=pose.dtype))
+
+
+def test_mirror_camera_sees_the_mirrored_pose_as_the_mirrored_projection():
+    pose = random_pose_3d(5, seed=1)
+    camera = torch.randn(5, 2, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    assert_close(weak_project(mirror_camera(camera), mirror_pose(pose)), mirror_pose(weak_project(camera, pose)))
+    assert_close(mirror_camera(mirror_camera(camera)), camera, rtol=0, atol=0)

@@ -57,6 +57,23 @@ def test_generator_root_fixed_and_projection_gives_back_input(mode):
     assert_close(projected, x, rtol=1e-12, atol=1e-12)
 
 
+def test_bfloat16_autocast_keeps_outputs_and_lifting_in_float32():
+    """Under --amp only the networks' matrix products run in bfloat16: the outputs come back in
+    float32 and Z = D + c is formed there, so the 3D pose still projects onto its input to float32
+    precision (lifted in bfloat16, it would be off by about 1e-3 of the pose's 0.1 extent)."""
+    torch.manual_seed(1)
+    no_dropout = ModelConfig(width=64, dropout=0.0)
+    generator, critic = Generator(no_dropout).train(), Critic(no_dropout)
+    x = normalised_input(6, seed=2, dtype=torch.float32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        pose_3d, camera, depth = generator(x)
+        scores = critic(x)
+    assert {pose_3d.dtype, camera.dtype, depth.dtype, scores.dtype} == {torch.float32}
+    projected = pose_3d[..., :2] / (pose_3d[..., 2:] + CAMERA_DISTANCE)
+    assert_close(projected, x, rtol=1e-6, atol=1e-7)
+    assert_close(pose_3d, generator(x)[0], rtol=0.05, atol=0.02)  # bfloat16's 3 digits, not another result
+
+
 def test_critic_output_shape():
     torch.manual_seed(0)
     critic = Critic(SMALL).double()

@@ -1,6 +1,15 @@
 """The skeleton tables: a tree rooted at the Hip, and left/right pairs that really mirror."""
 
-from lifter.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, PARENTS, RIGHT_JOINTS, ROOT, SYMMETRIC_BONES
+from lifter.skeleton import (
+    BONES,
+    JOINT_NAMES,
+    LEFT_JOINTS,
+    MIRROR_JOINTS,
+    PARENTS,
+    RIGHT_JOINTS,
+    ROOT,
+    SYMMETRIC_BONES,
+)
 
 
 def test_parents_form_a_tree_rooted_at_the_hip():
@@ -24,3 +33,11 @@ def test_symmetric_bones_are_bones_and_mirror_each_other():
     for left_bone, right_bone in SYMMETRIC_BONES:
         assert left_bone in BONES and right_bone in BONES
         assert tuple(mirror.get(j, j) for j in left_bone) == right_bone
+
+
+def test_mirror_joints_swap_left_and_right_by_name_and_keep_the_middle():
+    for joint, image in enumerate(MIRROR_JOINTS):
+        name = JOINT_NAMES[joint]
+        swapped = {"L": "R", "R": "L"}[name[0]] + name[1:] if joint in LEFT_JOINTS + RIGHT_JOINTS else name
+        assert JOINT_NAMES[image] == swapped
+    assert sorted(MIRROR_JOINTS) == list(range(len(JOINT_NAMES)))
