@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from detector_adapters.keypoint_mapping import MPII16_TO_H36M17, map_keypoints
 from lifter.camera import Camera, camera_to_pixels, world_to_camera
 from lifter.errors import SvmacError
+from lifter.joint_formats import MPII16_TO_H36M17, map_keypoints
 
 TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
 TEST_SUBJECTS = ("S9", "S11")
