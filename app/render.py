@@ -31,12 +31,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
 from PIL import Image
 
-from lifter.skeleton import BONES, LEFT_JOINTS, NUM_JOINTS, RIGHT_JOINTS
-
-LEFT_COLOR = "#1f6fd1"
-RIGHT_COLOR = "#f07d12"
-CENTER_COLOR = "#6e6e6e"
-LOW_SCORE_DASH = (0, (2.5, 1.6))
+from app.pose_style import (
+    BONE_COLORS,
+    CENTER_COLOR,
+    JOINT_COLORS,
+    LEFT_COLOR,
+    LOW_SCORE_DASH,
+    RIGHT_COLOR,
+    project_view,
+)
+from lifter.skeleton import BONES, NUM_JOINTS
 
 FORMATS: dict[str, str] = {".png": "png", ".pdf": "pdf", ".jpg": "jpg", ".jpeg": "jpg", ".svg": "svg"}
 
@@ -56,19 +60,6 @@ ROW_LABEL_IN = 0.28
 PHOTO_OVERSAMPLE = 2.0
 
 _PHOTO_STROKE = [patheffects.withStroke(linewidth=3.6, foreground="white", alpha=0.85)]
-
-
-def _side_color(joint: int) -> str:
-    if joint in LEFT_JOINTS:
-        return LEFT_COLOR
-    if joint in RIGHT_JOINTS:
-        return RIGHT_COLOR
-    return CENTER_COLOR
-
-
-# A bone takes the side of its child joint: hip-to-left-hip and thorax-to-left-shoulder are left limbs.
-JOINT_COLORS: tuple[str, ...] = tuple(_side_color(j) for j in range(NUM_JOINTS))
-BONE_COLORS: tuple[str, ...] = tuple(_side_color(child) for _, child in BONES)
 
 
 def _finite_array(values: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
@@ -125,26 +116,6 @@ class GridRow:
         if self.keypoints_2d is not None:
             object.__setattr__(self, "keypoints_2d", _finite_array(self.keypoints_2d, (NUM_JOINTS, 2), "keypoints_2d"))
         object.__setattr__(self, "scores", _optional_scores(self.scores))
-
-
-def project_view(
-    points: np.ndarray, azimuth_deg: float = 0.0, elevation_deg: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Orthographic view of camera-frame points. (N, 3) -> panel coordinates (N, 2) and depth (N,).
-
-    Panel coordinates are u to the right and v up. Azimuth 0, elevation 0 is the photo's own view
-    (u = x, v = -y). A positive azimuth walks the viewer around the vertical axis towards the camera's
-    right (+x) side: at 90 degrees the photo's camera is on the panel's left. A positive elevation raises
-    the viewer to look down (90 = top view, far points up). Depth grows away from the viewer.
-    """
-    points = np.asarray(points, dtype=np.float64)
-    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
-    x, up, z = points[..., 0], -points[..., 1], points[..., 2]
-    u = x * math.cos(az) + z * math.sin(az)
-    depth_flat = -x * math.sin(az) + z * math.cos(az)
-    v = up * math.cos(el) + depth_flat * math.sin(el)
-    depth = depth_flat * math.cos(el) - up * math.sin(el)
-    return np.stack([u, v], axis=-1), depth
 
 
 def _view_title(azimuth_deg: float, elevation_deg: float) -> str:
