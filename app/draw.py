@@ -292,22 +292,18 @@ def _draw_person_3d(
 
 
 def _draw_panel(
-    people: list[tuple[DrawnPerson, np.ndarray, np.ndarray]],
-    width: int,
-    height: int,
-    view_side: int,
-    min_score: float,
-    hidden: int,
-) -> np.ndarray:
-    """(height, width, 3) panel; people are (person, its 2D keypoints in output pixels, low-score mask)."""
-    panel = _panel_background(width, height, view_side, min_score).copy()
+    panel: np.ndarray, people: list[tuple[DrawnPerson, np.ndarray, np.ndarray]], view_side: int, hidden: int
+) -> None:
+    """Into panel (H, P, 3), already holding its background: people are (person, its 2D keypoints in output
+    pixels, low-score mask)."""
+    height, width = panel.shape[:2]
     style = _Style.for_height(height)
     band = _title_band(view_side)
     area = view_side - 2 * band  # a title band above the people, a legend/ruler band below
     if not people:
         for row in range(len(VIEWS)):
             _put_text(panel, "no person found", (view_side // 20, row * view_side + view_side // 2), style, HINT)
-        return panel
+        return
 
     # Left to right as they stand on the frame (root's x, or the mean x when the root is missing).
     def frame_x(item) -> float:
@@ -333,7 +329,6 @@ def _draw_panel(
         notes = [f"grid {grid[0]:g} mm"] + ([f"3D of {len(people)}, {hidden} more on the frame"] if hidden else [])
         if row == 0:
             _put_text(panel, ", ".join(notes), (view_side // 40 + 2, top + view_side - band // 3), style, HINT, 0.8)
-    return panel
 
 
 @dataclass(frozen=True)
@@ -383,12 +378,15 @@ def draw_frame(
     out_h, frame_w, view_side, panel_w = layout.height, layout.frame_width, layout.view_side, layout.panel_width
     zoom = np.array([frame_w / frame.shape[1], out_h / frame.shape[0]])  # (2,) x and y: frame_w is rounded
     canvas = np.empty((out_h, frame_w + panel_w, 3), np.uint8)
+    # cv2 draws into these views of the canvas in place (rows with a stride): no copies, and a bone running
+    # off the frame is clipped at its edge instead of reaching into the panel.
+    shown, panel = canvas[:, :frame_w], canvas[:, frame_w:]
     if (frame_w, out_h) == (frame.shape[1], frame.shape[0]):
-        canvas[:, :frame_w] = frame
+        shown[:] = frame
     else:
         # INTER_AREA averages when shrinking (no aliasing), INTER_LINEAR is the cheap right choice when enlarging.
         method = cv2.INTER_AREA if out_h < frame.shape[0] else cv2.INTER_LINEAR
-        canvas[:, :frame_w] = cv2.resize(np.ascontiguousarray(frame), (frame_w, out_h), interpolation=method)
+        cv2.resize(np.ascontiguousarray(frame), (frame_w, out_h), dst=shown, interpolation=method)
 
     style = _Style.for_height(out_h)
     drawn = []  # (person, keypoints in output pixels (17, 2), low-score mask (17,))
@@ -398,13 +396,12 @@ def draw_frame(
             continue  # a track absent from this frame
         low = _low_scores(np.asarray(person.scores).reshape(NUM_JOINTS), min_score)
         drawn.append((person, keypoints, low))
-        # Bones running off the frame may touch the panel's area: the panel is pasted over it afterwards.
-        _draw_skeleton_2d(canvas, keypoints, low, style)
+        _draw_skeleton_2d(shown, keypoints, low, style)
     for person, keypoints, _ in drawn:
         finite = np.isfinite(keypoints).all(axis=1)
         if person.track_id is not None and finite.any():
             top = keypoints[finite][np.argmin(keypoints[finite][:, 1])]
-            _draw_label(canvas, f"id {person.track_id}", (top[0], top[1] - style.halo), style, (frame_w, out_h))
+            _draw_label(shown, f"id {person.track_id}", (top[0], top[1] - style.halo), style, (frame_w, out_h))
 
     with_3d = [
         (person, keypoints, low)
@@ -412,5 +409,6 @@ def draw_frame(
         if np.isfinite(np.asarray(person.pose_3d_mm, dtype=np.float64)[ROOT]).all()
     ]
     hidden = len(drawn) - len(with_3d)
-    canvas[:, frame_w:] = _draw_panel(with_3d, panel_w, out_h, view_side, min_score, hidden)
+    panel[:] = _panel_background(panel_w, out_h, view_side, min_score)
+    _draw_panel(panel, with_3d, view_side, hidden)
     return canvas

@@ -58,6 +58,11 @@ def test_sizes_and_type(photo):
     frame = np.zeros((1920, 1087, 3), np.uint8)
     small = draw_frame(frame, [], panel_height=960)
     assert small.shape == (960, 543 + 481, 3) and small.shape[1] % 2 == 0
+    # A resized frame is the whole frame, scaled (compared with Pillow's own box-filter resize).
+    shrunk = draw_frame(photo, [], panel_height=300)
+    layout = frame_layout(*photo.shape[:2], panel_height=300)
+    reference = np.asarray(Image.fromarray(photo).resize((layout.frame_width, 300), Image.Resampling.BOX))
+    assert np.abs(shrunk[:, : layout.frame_width].astype(int) - reference).mean() < 3
     # Small photos are enlarged so that the 3D views and labels stay readable.
     assert draw_frame(photo[:150, :200], []).shape[0] == 480
 
