@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from test_render import STANDING_POSE  # pytest puts the tests folder on sys.path
 
-from app.draw import FLOOR, VIEWS, DrawnPerson, _Style, draw_frame, frame_layout
+from app.draw import FLOOR, VIEWS, DrawnPerson, _Style, draw_frame, frame_layout, write_picture
 from app.pose_style import JOINT_COLORS, LEFT_COLOR, RIGHT_COLOR
 from lifter.skeleton import NUM_JOINTS
 
@@ -202,3 +202,14 @@ def test_bad_frame_is_rejected(photo):
     with pytest.raises(ValueError, match="panel_height"):
         draw_frame(photo, [], panel_height=50)
 
+
+
+def test_pictures_are_written_whole(photo, tmp_path):
+    picture = draw_frame(photo, [_person(photo)])
+    write_picture(tmp_path / "a.png", picture)
+    write_picture(tmp_path / "a.jpg", picture)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "a.png")), picture)  # PNG is lossless, RGB kept
+    assert np.abs(np.asarray(Image.open(tmp_path / "a.jpg")).astype(int) - picture).mean() < 4
+    with pytest.raises(ValueError, match="pdf"):
+        write_picture(tmp_path / "a.pdf", picture)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "a.png"]  # no temporary files left
