@@ -53,7 +53,6 @@ ENCODE_OPTIONS: dict[str, list[int]] = {
 SHIFT = 4  # cv2 fixed-point bits: coordinates are drawn at 1/16 pixel
 ONE = 1 << SHIFT
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-BONE_PAIRS = np.array(BONES)  # (16, 2) parent, child
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
