@@ -53,8 +53,9 @@ PRIOR_STATURE_MM = HEAD_JOINT_STANDING_MM + HEAD_TOP_ABOVE_HEAD_JOINT_MM
 # The floor sits under the lowest ankles of this share of frames, not under the single lowest
 # ankle: one badly lifted frame must not sink it.
 FLOOR_PERCENTILE = 10.0
-# The feet give the camera's pitch only when they cover enough depth and frames (500 mm chosen on the training subjects S1, S5-S8:
-# on the floor error it tied 300 mm and beat 750, 1000 and 1500 mm).
+# The feet give the camera's pitch only when they cover enough depth and frames (500 mm chosen
+# on the training subjects S1, S5-S8: on the floor error it tied 300 mm and beat 750, 1000 and
+# 1500 mm).
 MIN_FLOOR_SPREAD_MM = 500.0
 MIN_PITCH_FRAMES = 20
 MAX_PITCH_DEG = 45.0
@@ -92,6 +93,18 @@ class WorldTrack:
     def root_m(self) -> np.ndarray:
         """(F, 3) the root's trajectory in the world frame."""
         return self.joints_m[:, 0]
+
+    def summary(self) -> dict:
+        """How the track was placed, as plain JSON values (the per-frame arrays are left out)."""
+        return {
+            "axes": "origin on the floor below the camera; x right, y up, z towards the camera; metres",
+            "camera_height_m": self.camera_height_m,
+            "pitch_deg": self.pitch_deg,
+            "pitch_source": self.pitch_source,
+            "focal_px": self.focal_px,
+            "focal_source": self.focal_source,
+            "scale_source": self.scale_source,
+        }
 
 
 def focal_length(options: WorldFrame, width: int, height: int) -> tuple[float, str]:
@@ -136,12 +149,13 @@ def root_translation(
     rhs = rhs.reshape(count, 34)
     w = np.repeat(weights, 2, axis=1)  # (F, 34)
     normal = np.einsum("fk,fki,fkj->fij", w, rows, rows)  # (F, 3, 3)
-    return np.linalg.solve(normal, np.einsum("fk,fki,fk->fi", w, rows, rhs)[..., None])[..., 0]
+    # pinv, not solve: a degenerate frame (every joint on one pixel) gets a finite answer, not an exception.
+    return (np.linalg.pinv(normal) @ np.einsum("fk,fki,fk->fi", w, rows, rhs)[..., None])[..., 0]
 
 
 def joint_weights(scores: np.ndarray, min_score: float) -> np.ndarray:
     """1 for trusted joints, 0 for the others; frames with fewer than 4 trusted joints use all
-    joints, as 4 points are the fewest that still pin the translation. (F, 17) -> (F, 17)"""
+    joints, as a translation from two or three joints swings with their errors. (F, 17) -> (F, 17)"""
     trusted = (scores >= min_score).astype(np.float64)
     return np.where(trusted.sum(1, keepdims=True) >= 4, trusted, 1.0)
 
@@ -219,7 +233,7 @@ def estimate_pitch(points_mm: np.ndarray, scores: np.ndarray, min_score: float) 
 
 def choose_up(options: WorldFrame, points_mm: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, str]:
     if options.pitch_deg is not None:
-        if abs(options.pitch_deg) > 89.0:
+        if not abs(options.pitch_deg) <= 89.0:
             raise SvmacError(f"camera pitch must be between -89 and 89 degrees, got {options.pitch_deg}")
         return up_vector(np.radians(options.pitch_deg)), "given"
     pitch = estimate_pitch(points_mm, scores, options.min_score)

@@ -60,6 +60,12 @@ def true_pitch_and_roll_deg(cam: Camera) -> tuple[float, float]:
     return pitch_and_roll_deg(cam.R @ WORLD_UP)  # world up in the camera frame
 
 
+def lifted_trunk_pitch_deg(track: PoseTrack) -> float:
+    """The camera pitch the lifted trunk (root to Thorax) implies, were the body upright."""
+    trunk = track.pose_3d[:, JOINT_NAMES.index("Thorax")] - track.pose_3d[:, 0]  # (F, 3)
+    return float(np.median(np.degrees(np.arctan2(-trunk[:, 2], -trunk[:, 1]))))
+
+
 def truth_in_world_frame(points_world: np.ndarray, cam: Camera) -> np.ndarray:
     """True points (..., 3) in app.world's axes: origin below the camera, x = the camera's right
     made level, y up (metres from z = 0), z = x cross y."""
@@ -232,8 +238,7 @@ def main() -> None:
             track = lifted_track(generator, camera_to_pixels(truth_cam, cam))
             clip = Clip(f"{subject}/{sequence}/{camera_id}", 1000, 1000, len(world), 50.0 / FRAME_STEP, [track])
             poses += len(world)
-            torso = track.pose_3d[:, 8] - track.pose_3d[:, 0]
-            torso_bias.append(np.median(np.degrees(np.arctan2(-torso[:, 2], -torso[:, 1]))) - true_pitch_and_roll_deg(cam)[0])
+            torso_bias.append(lifted_trunk_pitch_deg(track) - true_pitch_and_roll_deg(cam)[0])
             actions.append(sequence.rstrip(" 0123456789"))
             for name, options in VARIANTS.items():
                 frame = WorldFrame(focal_px=float(cam.f.mean()), principal_px=tuple(cam.c),

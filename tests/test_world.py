@@ -1,6 +1,8 @@
 """World frame: exact recovery on pinhole projections of real Human3.6M motion, pitch from the
 feet, floor, scale from height, focal length options, bad input, and the measured constants."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -94,6 +96,9 @@ def test_root_floor_and_pitch_recovered_from_a_walk(walking):
     assert np.all(placed.root_m[:, 2] < 0)  # in front of the camera: z < 0
     assert np.all(placed.joints_m[:, 10, 1] > placed.joints_m[:, 3, 1] + 1.2)  # head above the feet
     np.testing.assert_array_equal(placed.frames, track.frames)
+    summary = json.loads(json.dumps(placed.summary()))
+    assert summary["pitch_source"] == "feet" and summary["focal_source"] == "focal"
+    assert summary["camera_height_m"] == pytest.approx(placed.camera_height_m)
 
 
 def test_level_assumption_and_given_pitch(walking):
@@ -139,8 +144,8 @@ def test_low_score_joints_do_not_place_the_root(walking):
     track = track_of(points[:5], focal, camera.c, scores=np.full((5, 17), 0.9))
     track.keypoints_2d[:, 13] += 200.0  # a wrist detected far off, with a low score
     track.scores[:, 13] = 0.1
-    placed = to_world(track, Clip("c", SIZE, SIZE, 10, 25.0, [track]), WorldFrame(focal_px=focal,
-                                                                                 principal_px=tuple(camera.c)))  # fmt: skip
+    options = WorldFrame(focal_px=focal, principal_px=tuple(camera.c))
+    placed = to_world(track, Clip("c", SIZE, SIZE, 10, 25.0, [track]), options)
     np.testing.assert_allclose(placed.root_camera_m * 1000, points[:5, 0], atol=1e-3)
 
 
@@ -167,6 +172,8 @@ def test_world_axes_are_right_handed_with_y_up():
         (WorldFrame(focal_px=-5.0), "focal"),
         (WorldFrame(fov_deg=0.0), "field of view"),
         (WorldFrame(pitch_deg=95.0), "pitch"),
+        (WorldFrame(pitch_deg=float("nan")), "pitch"),
+        (WorldFrame(height_m=float("nan")), "height"),
     ],
 )
 def test_bad_options_are_user_errors(options, message):
@@ -197,3 +204,12 @@ def test_body_constants_match_the_training_subjects(data_dir):
     ankle, head = measured.mean(0)
     assert ankle == pytest.approx(ANKLE_ABOVE_SOLE_MM, abs=0.1)
     assert head == pytest.approx(HEAD_JOINT_STANDING_MM, abs=0.1)
+
+
+def test_degenerate_2d_gives_finite_numbers_not_an_exception():
+    rng = np.random.default_rng(2)
+    points = rng.normal(0, 300, (3, 17, 3)) + [0, 0, 4000]
+    track = track_of(points, 1000.0, np.array([500.0, 500.0]))
+    track.keypoints_2d[:] = 321.0  # every joint on one pixel
+    placed = to_world(track, Clip("c", SIZE, SIZE, 6, 25.0, [track]), WorldFrame(focal_px=1000.0))
+    assert np.isfinite(placed.joints_m).all()
