@@ -102,7 +102,10 @@ def test_page_embeds_the_clip_pose_for_pose(packaged_photo, tmp_path):
     poses = np.stack([T_POSE_MM, T_POSE_MM + [0, 0, 40]])  # (2, 17, 3)
     keypoints = np.stack([T_POSE_MM[:, :2] * 0.25 + [256, 300], T_POSE_MM[:, :2] * 0.25 + [270, 300]])
     keypoints[1, 13] = np.nan  # a joint the detector never placed
-    clip = Clip("hopper.mp4", width, height, 2, 25.0, [make_track(5, poses, keypoints)])
+    track = make_track(5, poses, keypoints)
+    track.scores[0, 2] = 0.3  # a doubtful knee
+    track.imputed[0, 3] = True  # a foot filled in from the body template, whatever its score said
+    clip = Clip("hopper.mp4", width, height, 2, 25.0, [track])
 
     page = write_clip_html(tmp_path / "hopper.html", clip, [photo, photo[:, ::-1].copy()])
 
@@ -111,6 +114,8 @@ def test_page_embeds_the_clip_pose_for_pose(packaged_photo, tmp_path):
     assert track["id"] == 5 and track["frames"] == [0, 1]
     assert record["num_frames"] == 2 and record["fps"] == 25.0
     assert track["keypoints"][1][13] is None
+    # The page dashes bones whose joints score below min_score: filled-in joints count as unseen.
+    assert record["min_score"] == 0.5 and track["scores"][0][2:4] == [0.3, 0.0] and track["scores"][1][3] == 1.0
     got = np.array([[np.nan, np.nan] if p is None else p for p in track["keypoints"][1]])
     np.testing.assert_allclose(got, keypoints[1], atol=0.05)
     # The 3D pose is the clip's, moved as a whole to where its root is seen.
