@@ -179,9 +179,9 @@ def lowest_ankles(points_mm: np.ndarray, up: np.ndarray) -> np.ndarray:
     return np.where(lower_left, LEFT_ANKLE, RIGHT_ANKLE)
 
 
-def trusted_ankle_frames(points_mm: np.ndarray, scores: np.ndarray, up: np.ndarray, min_score: float):
-    """(the lower ankle's position (F', 3), F') over frames whose lower ankle is trusted; every
-    frame when none is (the floor is then a guess from the lifted legs)."""
+def trusted_ankle_frames(points_mm: np.ndarray, scores: np.ndarray, up: np.ndarray, min_score: float) -> np.ndarray:
+    """The lower ankle's position (F', 3) in the frames where it is trusted (score >= min_score);
+    in every frame when it is trusted in none (the floor is then a guess from the lifted legs)."""
     ankle = lowest_ankles(points_mm, up)  # (F,)
     frames = np.arange(len(points_mm))
     trusted = scores[frames, ankle] >= min_score

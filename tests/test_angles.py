@@ -5,7 +5,7 @@ import pytest
 
 from app.angles import ANGLE_NAMES, CAMERA_UP, J, joint_angles
 from lifter.camera import world_to_camera
-from lifter.data import load_cameras, load_npz
+from lifter.data import load_cameras
 
 
 def standing_pose() -> np.ndarray:
@@ -104,9 +104,10 @@ def test_batched_shapes():
 
 
 def camera_frame_sequence(data_dir, key: str, step: int = 25) -> np.ndarray:
-    poses = load_npz(data_dir / "h36m" / "h36m_3d_17j_mm.npz")
+    with np.load(data_dir / "h36m" / "h36m_3d_17j_mm.npz") as poses:  # reads only this sequence
+        world = poses[key][::step].astype(np.float64)
     camera = load_cameras(data_dir)[(key.split("/")[0], "54138969")]
-    return world_to_camera(poses[key][::step].astype(np.float64), camera)
+    return world_to_camera(world, camera)
 
 
 def test_real_sitting_and_walking(data_dir):

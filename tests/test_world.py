@@ -55,8 +55,8 @@ def track_of(points_cam: np.ndarray, focal: float, principal: np.ndarray, scores
 @pytest.fixture(scope="module")
 def walking(data_dir):
     """Real S9 walking (every 10th frame), its camera 54138969 and its camera-frame joints."""
-    poses = load_npz(data_dir / "h36m" / "h36m_3d_17j_mm.npz")
-    world = poses["S9/Walking 1"][::10].astype(np.float64)
+    with np.load(data_dir / "h36m" / "h36m_3d_17j_mm.npz") as poses:  # reads only this sequence
+        world = poses["S9/Walking 1"][::10].astype(np.float64)
     camera = load_cameras(data_dir)[("S9", "54138969")]
     return world, camera, world_to_camera(world, camera)
 
