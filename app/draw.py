@@ -371,6 +371,7 @@ def draw_frame(
     min_score: float = 0.5,
     panel_height: int | None = None,
     max_people_3d: int = MAX_PEOPLE_3D,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """The frame with every person's 2D skeleton and id, beside the 3D panel. (H, W, 3) uint8 RGB ->
     (H', W' + P, 3) uint8 RGB.
@@ -378,7 +379,8 @@ def draw_frame(
     H' is `panel_height` (the frame is resized to it, keeping its aspect) or, when None, the frame's own
     height (at least MIN_HEIGHT). The panel is P ~ H'/2 wide: the camera view above the turned view. Only
     the first `max_people_3d` people of the list get 3D (every person is drawn on the frame). The input
-    frame is not modified.
+    frame is not modified. `out`, an array of the output's shape and type (frame_layout), is drawn into and
+    returned instead of a new one: a video writer that reuses one spares the fresh memory each frame.
     """
     frame = np.asarray(frame_rgb)
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8 or 0 in frame.shape:
@@ -386,7 +388,10 @@ def draw_frame(
     layout = frame_layout(frame.shape[0], frame.shape[1], panel_height)
     out_h, frame_w, view_side, panel_w = layout.height, layout.frame_width, layout.view_side, layout.panel_width
     zoom = np.array([frame_w / frame.shape[1], out_h / frame.shape[0]])  # (2,) x and y: frame_w is rounded
-    canvas = np.empty((out_h, frame_w + panel_w, 3), np.uint8)
+    shape = (out_h, frame_w + panel_w, 3)
+    if out is not None and (out.shape != shape or out.dtype != np.uint8):
+        raise ValueError(f"out must be a {shape} uint8 array, got {out.shape} {out.dtype}")
+    canvas = np.empty(shape, np.uint8) if out is None else out
     # cv2 draws into these views of the canvas in place (rows with a stride): no copies, and a bone running
     # off the frame is clipped at its edge instead of reaching into the panel.
     shown, panel = canvas[:, :frame_w], canvas[:, frame_w:]

@@ -78,6 +78,17 @@ def test_joint_colours_on_the_frame_in_rgb(photo):
     assert person.keypoints_2d[LWRIST, 0] > photo.shape[1] / 2 > person.keypoints_2d[RWRIST, 0]
 
 
+def test_drawing_into_a_reused_array(photo):
+    layout = frame_layout(*photo.shape[:2])
+    buffer = np.zeros((layout.height, layout.width, 3), np.uint8)
+    first = draw_frame(photo, [_person(photo)], out=buffer)
+    assert first is buffer and np.array_equal(buffer, draw_frame(photo, [_person(photo)]))
+    draw_frame(photo, [], out=buffer)  # the next frame leaves nothing of the previous one
+    assert np.array_equal(buffer, draw_frame(photo, []))
+    with pytest.raises(ValueError, match="out must be"):
+        draw_frame(photo, [], out=np.zeros((10, 10, 3), np.uint8))
+
+
 def test_input_not_modified_and_frame_kept_around_the_skeleton(photo):
     before = photo.copy()
     out = draw_frame(photo, [_person(photo)])
