@@ -197,14 +197,16 @@ def smallest_rotation(start: np.ndarray, end: np.ndarray, half_turn_axis: np.nda
 
 
 def last_good_index(good: np.ndarray) -> np.ndarray:
-    """(F,) bool -> (F,) index of the latest good frame at or before each frame (the first good
-    frame before it). All frames must not be bad."""
+    """(F,) bool -> (F,) index of the latest good frame at or before each frame (before the first
+    good frame: that one). At least one frame must be good."""
     index = np.where(good, np.arange(len(good)), -1)
     index = np.maximum.accumulate(index)
     return np.where(index < 0, np.argmax(good), index)
 
 
-def local_rotations(pose_cm: np.ndarray, seen: np.ndarray) -> tuple[dict[str, Rotation], dict[str, np.ndarray], list[str]]:
+def local_rotations(
+    pose_cm: np.ndarray, seen: np.ndarray
+) -> tuple[dict[str, Rotation], dict[str, np.ndarray], list[str]]:
     """Each BVH joint's rotation relative to its parent that lays its bone along the pose.
 
     pose_cm (F, 17, 3) BVH axes, seen (F, 17) bool.
@@ -225,7 +227,8 @@ def local_rotations(pose_cm: np.ndarray, seen: np.ndarray) -> tuple[dict[str, Ro
             right, left = TWIST_LINES[joint.name]
             (main,) = bones
             rest = frame_from_axes(np.array([main.rest_direction]), np.array([LEFT]))  # (1, 3, 3)
-            posed = frame_from_axes(pose_cm[:, main.source] - pose_cm[:, origin], pose_cm[:, left] - pose_cm[:, right])
+            bone, line = pose_cm[:, main.source] - pose_cm[:, origin], pose_cm[:, left] - pose_cm[:, right]
+            posed = frame_from_axes(bone, line)
             local[joint.name] = parent_world.inv() * Rotation.from_matrix(posed @ np.swapaxes(rest, 1, 2))
         elif bones:
             (child,) = bones  # helpers make every other joint carry one bone
@@ -236,17 +239,12 @@ def local_rotations(pose_cm: np.ndarray, seen: np.ndarray) -> tuple[dict[str, Ro
                 unit(pose_cm[:, child.source] - pose_cm[:, origin]),
                 parent_world.apply(np.tile(half_turn, (count, 1))),
             )
-            rotation = parent_world.inv() * swing * parent_world
             good = seen[:, origin] & seen[:, child.source]
-            held[joint.name] = ~good
-            if good.all():
-                pass
-            elif good.any():
-                rotation = rotation[last_good_index(good)]
-            else:
+            if not good.any():
                 never_seen.append(joint.name)
-                held[joint.name] = np.zeros(count, bool)
-            local[joint.name] = rotation
+                good = np.ones(count, bool)  # nothing to hold on to: the lifter's estimate stays
+            held[joint.name] = ~good
+            local[joint.name] = (parent_world.inv() * swing * parent_world)[last_good_index(good)]
         else:  # a joint at the end of a chain turns nothing
             local[joint.name] = Rotation.identity(count)
         world[joint.name] = parent_world * local[joint.name]
@@ -274,7 +272,7 @@ def continuous_euler(rotations: np.ndarray) -> np.ndarray:
     )
     for f in range(1, frames):
         previous = out[f - 1]
-        nearest = [candidate + 360.0 * np.round((previous - candidate) / 360.0) for candidate in (angles[f], alternative[f])]
+        nearest = [c + 360.0 * np.round((previous - c) / 360.0) for c in (angles[f], alternative[f])]
         first_closer = np.abs(nearest[0] - previous).sum(-1) <= np.abs(nearest[1] - previous).sum(-1)  # (J,)
         out[f] = np.where(first_closer[:, None], nearest[0], nearest[1])
         locked = np.abs(np.abs(wrap(out[f, :, 1])) - 90.0) < 1e-3
