@@ -26,6 +26,11 @@ class PoseTrack:
     pose_3d_mm: np.ndarray  # (F, 17, 3) the same, scaled by the bone-length prior to millimetres
     camera: np.ndarray  # (F, 2, 3) estimated weak-perspective camera K
     detection_score: np.ndarray | None = None  # (F,) the person detector's score, when it has one
+    # What the detector itself returned, kept for the JSON output (None when not recorded):
+    keypoint_format: str | None = None  # the detector's keypoint format (detector_adapters.base.KEYPOINT_FORMATS)
+    detector_keypoints: np.ndarray | None = None  # (F, K, 2) pixels; NaN where the source had no position
+    detector_scores: np.ndarray | None = None  # (F, K)
+    detector_pose_3d_m: np.ndarray | None = None  # (F, 17, 3) the detector's own root-relative 3D, metres
 
     def __post_init__(self) -> None:
         count = len(self.frames)
@@ -55,6 +60,7 @@ class Clip:
     num_frames: int
     fps: float | None  # None for a photo
     tracks: list[PoseTrack] = field(default_factory=list)
+    times: np.ndarray | None = None  # (num_frames,) seconds, the file's own timestamps; None: index / fps
 
     @property
     def is_photo(self) -> bool:
@@ -64,6 +70,8 @@ class Clip:
         """(num_frames,) seconds from the clip's start (zeros for a photo)."""
         if self.fps is None:
             return np.zeros(self.num_frames)
+        if self.times is not None:  # a variable frame rate: the file's timestamps, not a guess
+            return np.asarray(self.times, np.float64)
         return np.arange(self.num_frames) / self.fps
 
     def dense(self, name: str) -> np.ndarray:
@@ -92,6 +100,11 @@ def photo_clip(name: str, width: int, height: int, people: list) -> Clip:
                 pose_3d=person.pose_3d[None],
                 pose_3d_mm=person.pose_3d_mm[None],
                 camera=person.camera[None],
+                detection_score=None if person.detection.score is None else np.array([person.detection.score]),
+                keypoint_format=person.detection.keypoint_format,
+                detector_keypoints=np.asarray(person.detection.keypoints, np.float64)[None],
+                detector_scores=np.asarray(person.detection.scores, np.float64)[None],
+                detector_pose_3d_m=None if person.detector_pose_3d is None else person.detector_pose_3d[None],
             )
         )
     return Clip(name=name, width=width, height=height, num_frames=1, fps=None, tracks=tracks)

@@ -1,9 +1,11 @@
-"""svmac-demo: photo(s) -> 2D joints -> 3D skeleton, as a figure, JSON and NPZ.
+"""svmac-demo: photos and videos -> every person's 2D joints -> 3D skeletons, as figures, JSON and NPZ.
 
     svmac-demo photo.jpg --out pose.png [--json pose.json] [--npz pose.npz]
-    svmac-demo photos/ --out-dir results/          (every image below photos/, recursively)
+    svmac-demo clip.mp4 --out-dir results/        (clip.json, clip.npz, clip_svmac.mp4)
+    svmac-demo --frames frames/ --fps 30 --out-dir results/   (a folder of numbered images as a clip)
+    svmac-demo folder/ --out-dir results/         (every photo and video below folder/, recursively)
 
-Exit status: 0 all images processed (finding no person counts as processed), 1 some image
+Exit status: 0 all inputs processed (finding no person counts as processed), 1 some input
 failed (the others are still done, the summary says which and why), 2 the command itself
 cannot run (bad option, weights, output folder).
 """
@@ -18,13 +20,18 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.output import result_record, write_json, write_npz
-from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, LiftedPerson, detect_image, lift_results
+from app.pipeline import DEFAULT_WEIGHTS, REPOSITORY_ROOT, ImageResult, Lifter, LiftedPerson, detect_image, lift_results
+from app.video import ClipOutputs, ClipResult, VideoOptions, lift_clip, write_clip_outputs
+from app.video_io import VIDEO_EXTENSIONS, is_video_path, open_clip
 from detector_adapters.image_io import IMAGE_EXTENSIONS, is_image_path, load_image
 from lifter.checkpoint import atomic_write_text, check_writable
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.inference import pick_device
 
 SUMMARY_NAME = "summary.json"
+FIGURE_SUFFIXES = (".png", ".pdf", ".jpg", ".svg")
+# The bundled example: a real clip of several people walking (examples/README.md says where from).
+EXAMPLE_CLIP = REPOSITORY_ROOT / "examples" / "pose2sim_cam01.mp4"
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,21 @@ class Job:
     json: Path | None
 
 
+@dataclass(frozen=True)
+class ClipJob:
+    source: Path  # a video file, or a folder of numbered frames
+    name: str  # how the clip is named in outputs and messages
+    outputs: ClipOutputs
+
+
 @dataclass
 class Summary:
-    processed: list[str] = field(default_factory=list)
-    no_person: list[str] = field(default_factory=list)
+    processed: list[str] = field(default_factory=list)  # photos
+    no_person: list[str] = field(default_factory=list)  # photos and clips
     skipped: list[str] = field(default_factory=list)  # already done by an earlier run
-    failed: dict[str, str] = field(default_factory=dict)  # image -> reason
+    failed: dict[str, str] = field(default_factory=dict)  # input -> reason
+    clips: dict[str, dict] = field(default_factory=dict)  # clip -> frames, tracks, seconds
+    notes: dict[str, list[str]] = field(default_factory=dict)  # clip -> things to know (truncated, VFR, ...)
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("load", "detect", "lift", "render"), 0.0))
 
     def record(self) -> dict:
@@ -49,24 +65,33 @@ class Summary:
             "no_person": self.no_person,
             "skipped_already_done": len(self.skipped),
             "failed": self.failed,
+            "clips": self.clips,
+            "notes": self.notes,
             "seconds": {stage: round(value, 3) for stage, value in self.seconds.items()},
         }
 
     def lines(self) -> list[str]:
+        photos_no_person = [name for name in self.no_person if name not in self.clips]
         lines = [
-            f"processed {len(self.processed)} image(s): {len(self.processed) - len(self.no_person)} with people, "
-            f"{len(self.no_person)} with no person found; {len(self.skipped)} already done; {len(self.failed)} failed"
+            f"processed {len(self.processed)} image(s): {len(self.processed) - len(photos_no_person)} with people, "
+            f"{len(photos_no_person)} with no person found; {len(self.skipped)} already done; {len(self.failed)} failed"
         ]
+        if self.clips:
+            lines[0] += f"; {len(self.clips)} clip(s)"
+        lines += [f"  {name}: {clip_line(stats)}" for name, stats in self.clips.items()]
+        lines += [f"  note: {name}: {note}" for name, notes in self.notes.items() for note in notes]
         lines += [f"  no person: {name}" for name in self.no_person]
         lines += [f"  failed: {name}: {reason}" for name, reason in self.failed.items()]
         return lines
 
 
-def example_photo() -> Path:
-    """Grace Hopper's portrait (US Navy, public domain), shipped inside matplotlib: always offline."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+def clip_line(stats: dict) -> str:
+    ids = ", ".join(f"{track_id}: {count}" for track_id, count in stats["frames_per_track"].items())
+    seconds = stats["seconds"]
+    speed = f"{1000 * seconds['total'] / max(stats['frames'], 1):.0f} ms/frame"
+    tracks = len(stats["frames_per_track"])
+    frames = f"{stats['frames']} frames at {stats['fps']:g} fps"
+    return f"{frames}, {tracks} track(s) (frames per id {ids or 'none'}); {speed}"
 
 
 def build_detector(args: argparse.Namespace):
@@ -74,7 +99,7 @@ def build_detector(args: argparse.Namespace):
     if args.detector == "mediapipe":
         from detector_adapters.mediapipe_adapter import MediaPipeDetector
 
-        return MediaPipeDetector()
+        return MediaPipeDetector(max_people=args.max_people)
     if args.detector == "gt":
         if args.annotations is None:
             raise SvmacError("--detector gt needs --annotations FILE (COCO or MPII JSON, LSP .npz, H36M-17 .npz)")
@@ -105,10 +130,9 @@ def check_writable_folder(folder: Path) -> None:
 
 def single_image_jobs(args: argparse.Namespace, image: Path) -> list[Job]:
     if args.out_dir is not None:
-        raise SvmacError("--out-dir is for a folder of images; for one image use --out FIGURE")
+        raise SvmacError("--out-dir is for a folder or a video; for one image use --out FIGURE")
     figure = None if args.no_figure else Path(args.out or f"{image.stem}_svmac.png")
-    if figure is not None and figure.suffix.lower() not in (".png", ".pdf", ".jpg", ".svg"):
-        raise SvmacError(f"--out {figure}: use a .png, .pdf, .jpg or .svg file name")
+    check_figure_name(figure)
     jobs = [Job(image, image.name, figure, Path(args.json) if args.json else None)]
     for path in (figure, jobs[0].json, Path(args.npz) if args.npz else None):
         if path is not None:
@@ -117,19 +141,56 @@ def single_image_jobs(args: argparse.Namespace, image: Path) -> list[Job]:
     return jobs
 
 
-def batch_jobs(args: argparse.Namespace, folder: Path) -> list[Job]:
+def check_figure_name(figure: Path | None) -> None:
+    if figure is not None and figure.suffix.lower() not in FIGURE_SUFFIXES:
+        raise SvmacError(f"--out {figure}: use a {', '.join(FIGURE_SUFFIXES[:-1])} or {FIGURE_SUFFIXES[-1]} file name")
+
+
+def clip_outputs(base: Path, args: argparse.Namespace) -> ClipOutputs:
+    """DIR/<clip>.json, .npz, .csv and, unless --no-figure, <clip>_svmac.mp4."""
+    return ClipOutputs(
+        json=base.with_name(base.name + ".json"),
+        npz=base.with_name(base.name + ".npz"),
+        csv=base.with_name(base.name + ".csv"),
+        video=None if args.no_figure else base.with_name(base.name + "_svmac.mp4"),
+    )
+
+
+def single_clip_job(args: argparse.Namespace, source: Path) -> ClipJob:
+    """One video or frame folder: --out-dir DIR gets every output; --out, --json and --npz name single
+    ones (--out: a still of the busiest frame); with none of them, every output goes to the current folder."""
+    out_dir = args.out_dir
+    if args.out is None and args.json is None and args.npz is None and out_dir is None:
+        out_dir = "."
+    outputs = clip_outputs(Path(out_dir) / source.stem, args) if out_dir is not None else ClipOutputs()
+    still = None if args.out is None or args.no_figure else Path(args.out)
+    check_figure_name(still)
+    outputs = ClipOutputs(
+        json=Path(args.json) if args.json else outputs.json,
+        npz=Path(args.npz) if args.npz else outputs.npz,
+        csv=outputs.csv,
+        video=outputs.video,
+        still=still,
+    )
+    for path in outputs.paths():
+        check_writable(path, args.overwrite)
+        check_writable_folder(path.parent)
+    return ClipJob(source, source.name, outputs)
+
+
+def batch_jobs(args: argparse.Namespace, folder: Path) -> tuple[list[Job], list[ClipJob]]:
+    """Every photo and every video below folder: photos as today, each video as a clip."""
     if args.out is not None or args.json is not None:
-        raise SvmacError("a folder is processed with --out-dir DIR (one figure and one JSON per image)")
+        raise SvmacError("a folder is processed with --out-dir DIR (outputs for each photo and video)")
     if args.out_dir is None:
         raise SvmacError(f"{folder} is a folder: give --out-dir DIR for the results")
     out_dir = Path(args.out_dir).resolve()
-    images = sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file() and is_image_path(path) and out_dir not in path.resolve().parents
-    )
-    if not images:
-        raise SvmacError(f"no images found below {folder} (looked for {', '.join(IMAGE_EXTENSIONS)}, any case)")
+    files = sorted(path for path in folder.rglob("*") if path.is_file() and out_dir not in path.resolve().parents)
+    images = [path for path in files if is_image_path(path)]
+    videos = [path for path in files if is_video_path(path)]
+    if not images and not videos:
+        extensions = ", ".join(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
+        raise SvmacError(f"no images or videos found below {folder} (looked for {extensions}, any case)")
     check_writable_folder(Path(args.out_dir))
     if args.npz:
         check_writable(Path(args.npz), args.overwrite)
@@ -140,7 +201,14 @@ def batch_jobs(args: argparse.Namespace, folder: Path) -> list[Job]:
         base = Path(args.out_dir) / relative.parent / relative.name
         figure = None if args.no_figure else base.with_name(base.name + ".png")
         jobs.append(Job(image, str(relative), figure, base.with_name(base.name + ".json")))
-    return jobs
+    stems = [video.with_suffix("") for video in videos]
+    clip_jobs = []
+    for video, stem in zip(videos, stems):
+        relative = video.relative_to(folder)
+        # walk.mp4 -> walk.json, walk_svmac.mp4; walk.mp4 beside walk.avi -> walk.mp4.json, ...
+        name = relative.name if stems.count(stem) > 1 else relative.stem
+        clip_jobs.append(ClipJob(video, str(relative), clip_outputs(Path(args.out_dir) / relative.parent / name, args)))
+    return jobs, clip_jobs
 
 
 def already_done(job: Job) -> bool:
@@ -163,7 +231,7 @@ def process(
     up decoded images in memory)."""
     finished: list[tuple[str, list[LiftedPerson]]] = []
     todo = [job for job in jobs if args.overwrite or not already_done(job)]
-    summary.skipped = [job.name for job in jobs if job not in todo]
+    summary.skipped += [job.name for job in jobs if job not in todo]
     show_progress = len(todo) > 1 and not args.quiet
     with tqdm(total=len(todo), unit="image", disable=not show_progress, file=sys.stderr) as progress:
         for start in range(0, len(todo), args.batch_size):
@@ -175,6 +243,7 @@ def process(
                     summary.seconds["load"] += time.perf_counter() - tic
                     people, seconds = detect_image(detector, job.image, image)
                     summary.seconds["detect"] += seconds
+                    people = people[: args.max_people]
                 except SvmacError as err:
                     summary.failed[job.name] = str(err).removeprefix(f"{job.image}: ")
                     progress.update()
@@ -211,10 +280,96 @@ def write_outputs(job: Job, result: ImageResult, detector, lifter: Lifter, args,
         write_json(job.json, result_record(result, detector, lifter, job.name))
 
 
+def clip_done(job: ClipJob) -> bool:
+    return job.outputs.json is not None and all(path.exists() for path in job.outputs.paths())
+
+
+def video_options(args: argparse.Namespace) -> VideoOptions:
+    return VideoOptions(max_people=args.max_people, smooth=args.smooth, causal=args.causal, fps=args.fps,
+                        min_score=args.min_score, max_frames=args.max_frames)  # fmt: skip
+
+
+def processing_record(options: VideoOptions) -> dict:
+    """How a clip was made, for its JSON."""
+    from app.smoothing import DEFAULT_CAUSAL_CUTOFF_HZ, DEFAULT_CUTOFF_HZ
+
+    cutoff = DEFAULT_CAUSAL_CUTOFF_HZ if options.causal else DEFAULT_CUTOFF_HZ
+    return {
+        "max_people": options.max_people,
+        "smoothing": {"enabled": options.smooth, "causal": options.causal,
+                      "cutoff_hz": cutoff if options.smooth else None, "min_score": options.min_score},
+    }  # fmt: skip
+
+
+def clip_stats(result: ClipResult, seconds: float) -> dict:
+    timing = {stage: round(value, 3) for stage, value in vars(result.timing).items()}
+    return {
+        "frames": result.clip.num_frames,
+        "fps": round(result.info.fps, 3),
+        "frames_per_track": {track.track_id: len(track.frames) for track in result.clip.tracks},
+        "seconds": {**timing, "total": round(seconds, 3)},
+    }
+
+
+def process_clips(jobs: list[ClipJob], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary) -> None:
+    """Each clip in turn, never stopping the batch on a bad one; nothing is written for a clip that fails."""
+    from app.output import clip_record
+
+    options = video_options(args)
+    todo = [job for job in jobs if args.overwrite or not clip_done(job)]
+    summary.skipped += [job.name for job in jobs if job not in todo]
+    for job in todo:
+        start = time.perf_counter()
+        try:
+            total = open_clip(job.source, options.fps).info.announced_frames or None
+            if total is not None and options.max_frames is not None:
+                total = min(total, options.max_frames)
+            with tqdm(total=total, unit="frame", desc=job.name, disable=args.quiet, file=sys.stderr) as bar:
+                result = lift_clip(job.source, job.name, detector, lifter, options, bar.update)
+            drawing = job.outputs.video is not None
+            with tqdm(total=result.clip.num_frames, unit="frame", desc="drawing", file=sys.stderr,
+                      disable=args.quiet or not drawing) as bar:  # fmt: skip
+                write_clip_outputs(
+                    result,
+                    job.outputs,
+                    reopen=lambda: open_clip(job.source, options.fps),
+                    record=lambda r: clip_record(r.clip, detector, lifter, video_record(r), processing_record(options)),
+                    min_score=args.min_score,
+                    dpi=args.dpi,
+                    progress=bar.update,
+                )
+        except SvmacError as err:
+            summary.failed[job.name] = str(err).removeprefix(f"{job.source}: ")
+            continue
+        except (OSError, ValueError) as err:
+            summary.failed[job.name] = f"cannot write output: {err}"
+            continue
+        except Exception as err:  # a detector crash in one clip must not end the batch
+            summary.failed[job.name] = f"failed: {type(err).__name__}: {err}".splitlines()[0]
+            continue
+        summary.clips[job.name] = clip_stats(result, time.perf_counter() - start)
+        if result.notes:
+            summary.notes[job.name] = result.notes
+        if not result.clip.tracks:
+            summary.no_person.append(job.name)
+
+
+def video_record(result: ClipResult) -> dict:
+    """The clip JSON's video fields beyond file, size, frame count and fps."""
+    return {
+        "announced_frames": result.info.announced_frames,
+        "variable_frame_rate": result.clip.times is not None,
+        "duration_s": round(float(result.clip.frame_times()[-1]) + 1.0 / result.info.fps, 6),
+        "notes": result.notes,
+    }
+
+
 def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
     det = parser.add_argument_group("2D detector")
     det.add_argument("--detector", choices=("mediapipe", "mmpose", "gt"), default="mediapipe")
     det.add_argument("--min-score", type=float, default=0.5, help="joints below this score are drawn as uncertain")
+    det.add_argument("--max-people", type=int, default=10,
+                     help="at most this many people per photo or frame, largest first")  # fmt: skip
     det.add_argument("--annotations", help="--detector gt: COCO/MPII JSON, LSP .npz or H36M-17 .npz annotations")
     det.add_argument("--mmpose-model", default="hrnet-w32-coco", help="--detector mmpose: preset name or config")
     det.add_argument("--mmpose-checkpoint", help="--detector mmpose: checkpoint file (.pth)")
@@ -233,60 +388,113 @@ def add_lifter_arguments(parser: argparse.ArgumentParser) -> None:
                      help="also lift each pose's mirror image and average (2.5 mm better on Human3.6M)")  # fmt: skip
 
 
+def add_video_arguments(parser: argparse.ArgumentParser) -> None:
+    vid = parser.add_argument_group("people and video")
+    vid.add_argument("--frames", metavar="FOLDER",
+                     help="a folder of numbered images (frame_0001.png, ...) read as one clip")  # fmt: skip
+    vid.add_argument("--fps", type=float, help="--frames: the clip's frame rate (default 30)")
+    vid.add_argument("--max-frames", type=int, help="only the first N frames of each clip (a quick look)")
+    vid.add_argument("--smooth", action=argparse.BooleanOptionalAction, default=True,
+                     help="low-pass each person's 2D joints through the clip before lifting (default on)")
+    vid.add_argument("--causal", action="store_true",
+                     help="smooth with past frames only, as a live stream would (more lag, no look-ahead)")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="svmac-demo",
-        description="Estimate 3D human poses in photos (SVMAC lifter on a 2D detector).",
-        epilog="Output format: docs/output_format.md. Exit status: 0 ok, 1 some image failed, 2 cannot run.",
+        description="Estimate the 3D poses of every person in photos and videos (SVMAC lifter on a 2D detector).",
+        epilog="Output format: docs/output_format.md. Exit status: 0 ok, 1 some input failed, 2 cannot run.",
     )
-    p.add_argument("input", nargs="?", help="an image file, or a folder processed recursively")
-    p.add_argument("--example", action="store_true", help="use a photo shipped inside matplotlib (Grace Hopper)")
+    p.add_argument("input", nargs="?", help="an image, a video (.mp4 .avi .mov .mkv .webm), or a folder of them")
+    p.add_argument("--example", action="store_true",
+                   help="use the bundled clip of people walking (examples/README.md)")  # fmt: skip
     out = p.add_argument_group("outputs (existing files are kept unless --overwrite)")
-    out.add_argument("--out", help="figure for one image (.png/.pdf/.jpg/.svg; default IMAGE-STEM_svmac.png)")
-    out.add_argument("--out-dir", help="for a folder: one figure and one JSON per image, mirroring the folder")
-    out.add_argument("--json", help="JSON result for one image (docs/output_format.md)")
+    out.add_argument("--out", help="figure for one image, or for a clip's busiest frame (.png/.pdf/.jpg/.svg)")
+    out.add_argument("--out-dir", help="a folder's or clip's outputs: per photo figure + JSON; per clip JSON, NPZ, mp4")
+    out.add_argument("--json", help="JSON result for one image or clip (docs/output_format.md)")
     out.add_argument("--npz", help="NPZ with every person's arrays (for a folder: all images in one file)")
-    out.add_argument("--no-figure", action="store_true", help="skip figures (much faster for large batches)")
-    out.add_argument("--overwrite", action="store_true", help="replace existing outputs, redo finished images")
+    out.add_argument("--no-figure", action="store_true", help="skip figures and annotated videos (much faster)")
+    out.add_argument("--overwrite", action="store_true", help="replace existing outputs, redo finished inputs")
     out.add_argument("--dpi", type=int, default=100, help="figure resolution (default 100)")
+    add_video_arguments(p)
     add_detector_arguments(p)
     add_lifter_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary on stdout")
     return p
 
 
+def check_options(args: argparse.Namespace) -> None:
+    if args.batch_size < 1 or args.dpi < 10 or not 0 <= args.min_score <= 1:
+        raise SvmacError("--batch-size must be >= 1, --dpi >= 10 and --min-score within [0, 1]")
+    if args.max_people < 1 or (args.max_frames is not None and args.max_frames < 1):
+        raise SvmacError("--max-people and --max-frames must be at least 1")
+    if sum([args.input is not None, args.example, args.frames is not None]) != 1:
+        raise SvmacError("give one image, video or folder, or --frames FOLDER, or --example")
+    if args.fps is not None and args.frames is None:
+        raise SvmacError("--fps is for --frames (a video file has its own frame rate)")
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise SvmacError("--fps must be within (0, 1000]")
+    if args.frames is not None and args.fps is None:
+        args.fps = 30.0
+
+
+def plan(args: argparse.Namespace) -> tuple[Path, list[Job], list[ClipJob]]:
+    """The input and what to do with it: photo jobs and clip jobs."""
+    if args.frames is not None:
+        source = Path(args.frames)
+        if not source.is_dir():
+            raise SvmacError(f"--frames {source}: no such folder")
+        return source, [], [single_clip_job(args, source)]
+    source = EXAMPLE_CLIP if args.example else Path(args.input)
+    if source.is_dir():
+        return source, *batch_jobs(args, source)
+    if not source.exists():
+        raise SvmacError(f"{source}: no such file or folder")
+    if is_video_path(source):
+        if args.detector == "gt":
+            raise SvmacError("--detector gt finds people by image file name; it cannot read a video")
+        return source, [], [single_clip_job(args, source)]
+    return source, single_image_jobs(args, source), []
+
+
+def report_single(summary: Summary, results: list, jobs: list[Job], clip_jobs: list[ClipJob], args) -> None:
+    """The one line printed for a single photo or clip."""
+    if jobs and summary.processed:
+        people = results[0][1]
+        found = f"{len(people)} person(s)" if people else "no person found"
+        written = ", ".join(str(p) for p in (jobs[0].figure, jobs[0].json, args.npz) if p)
+        print(f"{jobs[0].name}: {found}" + (f"; wrote {written}" if written else ""))
+    for job in clip_jobs:
+        if job.name in summary.clips:
+            written = ", ".join(map(str, job.outputs.paths()))
+            print(f"{job.name}: {clip_line(summary.clips[job.name])}; wrote {written}")
+        for note in summary.notes.get(job.name, []):
+            print(f"note: {job.name}: {note}")
+
+
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.batch_size < 1 or args.dpi < 10 or not 0 <= args.min_score <= 1:
-        raise SvmacError("--batch-size must be >= 1, --dpi >= 10 and --min-score within [0, 1]")
-    if (args.input is None) == (not args.example):
-        raise SvmacError("give an image or folder, or --example (not both)")
-    source = example_photo() if args.example else Path(args.input)
-    if source.is_dir():
-        jobs = batch_jobs(args, source)
-    elif source.exists():
-        jobs = single_image_jobs(args, source)
-    else:
-        raise SvmacError(f"{source}: no such file or folder")
+    check_options(args)
+    source, jobs, clip_jobs = plan(args)
     lifter = Lifter(Path(args.weights), args.device, args.flip_average)
     detector = build_detector(args)
 
     summary = Summary()
-    results = process(jobs, detector, lifter, args, summary)
-    if args.npz:
+    results = process(jobs, detector, lifter, args, summary) if jobs else []
+    process_clips(clip_jobs, detector, lifter, args, summary)
+    if args.npz and jobs:
         write_npz(Path(args.npz), results)
-    if source.is_dir():
+    batch = source.is_dir() and args.frames is None
+    if batch or (clip_jobs and args.out_dir is not None):
         summary_text = json.dumps(summary.record(), indent=1) + "\n"
         atomic_write_text(Path(args.out_dir) / SUMMARY_NAME, summary_text)
     if not args.quiet:
-        if source.is_dir():
+        if batch:
             print("\n".join(summary.lines()))
-        elif summary.processed:
-            people = results[0][1]
-            found = f"{len(people)} person(s)" if people else "no person found"
-            written = ", ".join(str(p) for p in (jobs[0].figure, jobs[0].json, args.npz) if p)
-            print(f"{jobs[0].name}: {found}" + (f"; wrote {written}" if written else ""))
+        else:
+            report_single(summary, results, jobs, clip_jobs, args)
     for name, reason in summary.failed.items():
         print(f"error: {name}: {reason}", file=sys.stderr)
     return 1 if summary.failed else 0

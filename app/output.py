@@ -1,4 +1,5 @@
-"""The svmac-pose JSON and NPZ outputs (docs/output_format.md, schema docs/svmac-pose-1.schema.json)."""
+"""The svmac-pose JSON and NPZ outputs of photos and clips (docs/output_format.md, schema
+docs/svmac-pose-2.schema.json)."""
 
 import importlib.metadata
 import json
@@ -6,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from app.clip import Clip, PoseTrack, photo_clip
 from app.pipeline import ImageResult, Lifter, LiftedPerson
 from lifter.checkpoint import atomic_write, atomic_write_text
-from lifter.skeleton import JOINT_NAMES, PARENTS
+from lifter.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
 FORMAT_NAME = "svmac-pose"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / f"{FORMAT_NAME}-{FORMAT_VERSION}.schema.json"
 DETECTOR_PACKAGES = {"mediapipe": "mediapipe", "mmpose": "mmpose", "gt": None}
 
@@ -34,74 +36,177 @@ def rounded(array: np.ndarray, digits: int) -> list:
     return np.round(np.asarray(array, dtype=np.float64), digits).tolist()
 
 
-def person_record(person: LiftedPerson) -> dict:
-    detection = person.detection
-    return {
-        "bbox": rounded(detection.bbox, 2),
-        "keypoints_2d": rounded(person.keypoints_2d, 2),
-        "scores": rounded(person.scores, 4),
-        "imputed": person.imputed.tolist(),
-        "pose_3d": rounded(person.pose_3d, 5),
-        "pose_3d_mm": rounded(person.pose_3d_mm, 1),
-        "camera": rounded(person.camera, 6),
-        "detector_keypoints": {
-            "format": detection.keypoint_format,
+def person_record(track: PoseTrack, row: int) -> dict:
+    """One person in one frame (or photo): row indexes the track's per-frame arrays."""
+    detector_keypoints = None
+    if track.detector_keypoints is not None:
+        detector_keypoints = {
+            "format": track.keypoint_format,
             # Unannotated joints (NaN) become null: JSON has no NaN.
-            "keypoints": [None if not np.isfinite(xy).all() else rounded(xy, 2) for xy in detection.keypoints],
-            "scores": rounded(detection.scores, 4),
-        },
-        "detector_pose_3d_m": None if person.detector_pose_3d is None else rounded(person.detector_pose_3d, 4),
+            "keypoints": [
+                None if not np.isfinite(xy).all() else rounded(xy, 2) for xy in track.detector_keypoints[row]
+            ],
+            "scores": rounded(track.detector_scores[row], 4),
+        }
+    return {
+        "id": int(track.track_id),
+        "score": None if track.detection_score is None else round(float(track.detection_score[row]), 4),
+        "bbox": rounded(track.bbox[row], 2),
+        "keypoints_2d": rounded(track.keypoints_2d[row], 2),
+        "scores": rounded(track.scores[row], 4),
+        "imputed": track.imputed[row].tolist(),
+        "pose_3d": rounded(track.pose_3d[row], 5),
+        "pose_3d_mm": rounded(track.pose_3d_mm[row], 1),
+        "camera": rounded(track.camera[row], 6),
+        "detector_keypoints": detector_keypoints,
+        "detector_pose_3d_m": None if track.detector_pose_3d_m is None else rounded(track.detector_pose_3d_m[row], 4),
+    }
+
+
+def lifter_description(lifter: Lifter) -> dict:
+    return {
+        "weights": lifter.weights.name,
+        "sha256": lifter.sha256,
+        "device": str(lifter.device),
+        "flip_average": lifter.flip_average,
+    }
+
+
+def header(kind: str, detector, lifter: Lifter) -> dict:
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "kind": kind,
+        "detector": detector_description(detector),
+        "lifter": lifter_description(lifter),
+        "joint_names": list(JOINT_NAMES),
+        "joint_parents": list(PARENTS),
     }
 
 
 def result_record(result: ImageResult, detector, lifter: Lifter, image_name: str) -> dict:
     height, width = result.image.shape[:2]
+    clip = photo_clip(image_name, width, height, result.people)
     return {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
+        **header("photo", detector, lifter),
         "image": {"file": image_name, "width": width, "height": height},
-        "detector": detector_description(detector),
-        "lifter": {
-            "weights": lifter.weights.name,
-            "sha256": lifter.sha256,
-            "device": str(lifter.device),
-            "flip_average": lifter.flip_average,
-        },
-        "joint_names": list(JOINT_NAMES),
-        "joint_parents": list(PARENTS),
         "status": "ok" if result.people else "no_person",
         "not_lifted": list(result.not_lifted),
-        "people": [person_record(person) for person in result.people],
+        "people": [person_record(track, 0) for track in clip.tracks],
     }
 
 
-def write_json(path: Path, record: dict) -> None:
-    text = json.dumps(record, indent=1, allow_nan=False) + "\n"
-    atomic_write_text(path, text)
-
-
-def write_npz(path: Path, people_by_image: list[tuple[str, list[LiftedPerson]]]) -> None:
-    """All people of all images, stacked: P people -> arrays with a leading P axis."""
-    people = [(index, person) for index, (_, persons) in enumerate(people_by_image) for person in persons]
-
-    def stack(values: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-        return np.stack(values).astype(np.float32) if values else np.zeros((0, *shape), np.float32)
-
-    arrays = {
-        "format": np.array(f"{FORMAT_NAME}-{FORMAT_VERSION}"),
-        "joint_names": np.array(JOINT_NAMES),
-        "image_names": np.array([name for name, _ in people_by_image]),
-        "image_index": np.array([index for index, _ in people], dtype=np.int64),
-        "keypoints_2d": stack([p.keypoints_2d for _, p in people], (17, 2)),
-        "scores": stack([p.scores for _, p in people], (17,)),
-        "imputed": np.array([p.imputed for _, p in people], dtype=bool).reshape(-1, 17),
-        "pose_3d": stack([p.pose_3d for _, p in people], (17, 3)),
-        "pose_3d_mm": stack([p.pose_3d_mm for _, p in people], (17, 3)),
-        "camera": stack([p.camera for _, p in people], (2, 3)),
+def clip_record(clip: Clip, detector, lifter: Lifter, video: dict, processing: dict) -> dict:
+    """The clip JSON: video (file, fps, ...) and processing describe how it was made (docs/output_format.md)."""
+    rows = frame_rows(clip)
+    times = clip.frame_times()
+    frames = [
+        {
+            "index": index,
+            "time_s": round(float(times[index]), 6),
+            "people": [person_record(clip.tracks[column], row) for column, row in rows[index]],
+        }
+        for index in range(clip.num_frames)
+    ]
+    tracks = [
+        {
+            "id": int(track.track_id),
+            "frames": len(track.frames),
+            "first_frame": int(track.frames[0]),
+            "last_frame": int(track.frames[-1]),
+        }
+        for track in clip.tracks
+    ]
+    return {
+        **header("clip", detector, lifter),
+        "video": {"file": clip.name, "width": clip.width, "height": clip.height, "num_frames": clip.num_frames,
+                  "fps": round(float(clip.fps), 6), **video},  # fmt: skip
+        "processing": processing,
+        "status": "ok" if clip.tracks else "no_person",
+        "tracks": tracks,
+        "frames": frames,
     }
 
+
+def frame_rows(clip: Clip) -> list[list[tuple[int, int]]]:
+    """Per frame, the (track column, row in that track's arrays) of every person present."""
+    rows: list[list[tuple[int, int]]] = [[] for _ in range(clip.num_frames)]
+    for column, track in enumerate(clip.tracks):
+        for row, frame in enumerate(track.frames):
+            rows[frame].append((column, row))
+    return rows
+
+
+def write_json(path: Path, record: dict, compact: bool = False) -> None:
+    """compact: no indentation (a clip's JSON would otherwise put every number on its own line)."""
+    layout = {"separators": (",", ":")} if compact else {"indent": 1}
+    text = json.dumps(record, allow_nan=False, **layout)
+    atomic_write_text(path, text + "\n")
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     def save(tmp: str) -> None:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
 
     atomic_write(path, save)
+
+
+def write_npz(path: Path, people_by_image: list[tuple[str, list[LiftedPerson]]]) -> None:
+    """All people of all images, stacked: P people -> arrays with a leading P axis."""
+    people = [
+        (index, rank, person)
+        for index, (_, persons) in enumerate(people_by_image)
+        for rank, person in enumerate(persons)
+    ]
+
+    def stack(values: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        return np.stack(values).astype(np.float32) if values else np.zeros((0, *shape), np.float32)
+
+    scores = [np.nan if p.detection.score is None else p.detection.score for _, _, p in people]
+    save_npz(
+        path,
+        {
+            "format": np.array(f"{FORMAT_NAME}-{FORMAT_VERSION}"),
+            "joint_names": np.array(JOINT_NAMES),
+            "image_names": np.array([name for name, _ in people_by_image]),
+            "image_index": np.array([index for index, _, _ in people], dtype=np.int64),
+            "person_id": np.array([rank for _, rank, _ in people], dtype=np.int64),
+            "detection_score": np.array(scores, dtype=np.float32),
+            "keypoints_2d": stack([p.keypoints_2d for _, _, p in people], (17, 2)),
+            "scores": stack([p.scores for _, _, p in people], (17,)),
+            "imputed": np.array([p.imputed for _, _, p in people], dtype=bool).reshape(-1, 17),
+            "pose_3d": stack([p.pose_3d for _, _, p in people], (17, 3)),
+            "pose_3d_mm": stack([p.pose_3d_mm for _, _, p in people], (17, 3)),
+            "camera": stack([p.camera for _, _, p in people], (2, 3)),
+        },
+    )
+
+
+# Track fields written densely, with each one's per-frame shape (for a clip without tracks).
+CLIP_NPZ_FIELDS = {"bbox": (4,), "keypoints_2d": (NUM_JOINTS, 2), "scores": (NUM_JOINTS,),
+                   "pose_3d": (NUM_JOINTS, 3), "pose_3d_mm": (NUM_JOINTS, 3), "camera": (2, 3)}  # fmt: skip
+
+
+def write_clip_npz(path: Path, clip: Clip) -> None:
+    """Dense (frames, tracks, ...) arrays, NaN where a track is absent; present says where it is."""
+    count = len(clip.tracks)
+    arrays = {
+        "format": np.array(f"{FORMAT_NAME}-{FORMAT_VERSION}"),
+        "joint_names": np.array(JOINT_NAMES),
+        "fps": np.array(clip.fps, np.float64),
+        "time_s": clip.frame_times(),  # (frames,)
+        "track_ids": np.array([track.track_id for track in clip.tracks], np.int64),  # (tracks,)
+        "present": np.zeros((clip.num_frames, count), bool),  # (frames, tracks)
+        "imputed": np.zeros((clip.num_frames, count, NUM_JOINTS), bool),  # False where absent
+        "detection_score": np.full((clip.num_frames, count), np.nan, np.float32),
+    }
+    for column, track in enumerate(clip.tracks):
+        arrays["present"][track.frames, column] = True
+        arrays["imputed"][track.frames, column] = track.imputed
+        if track.detection_score is not None:
+            arrays["detection_score"][track.frames, column] = track.detection_score
+    for name, shape in CLIP_NPZ_FIELDS.items():  # (frames, tracks, *shape)
+        dense = clip.dense(name) if clip.tracks else np.zeros((clip.num_frames, 0, *shape))
+        arrays[name] = dense.astype(np.float32)
+    save_npz(path, arrays)

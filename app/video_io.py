@@ -123,7 +123,8 @@ class VideoFileReader:
         if width * height > MAX_PIXELS:
             capture.release()
             raise SvmacError(
-                f"{self.path}: {width}x{height} frames are more than the {MAX_PIXELS / 1e6:.0f} MP limit; downscale it first"
+                f"{self.path}: {width}x{height} frames are more than the {MAX_PIXELS / 1e6:.0f} MP limit; "
+                "downscale it first"
             )
         fps, notes = float(capture.get(cv2.CAP_PROP_FPS)), []
         if not (np.isfinite(fps) and 0 < fps <= MAX_FPS):
@@ -169,8 +170,8 @@ class VideoFileReader:
                 if report.times_s and not time_s > report.times_s[-1]:
                     time_s = report.times_s[-1] + 1.0 / self.info.fps
                 report.times_s.append(time_s)
-                yield Frame(report.frames, time_s - report.times_s[0], cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-                report.frames += 1
+                report.frames += 1  # counted before the yield: a caller may stop after any frame
+                yield Frame(report.frames - 1, time_s - report.times_s[0], cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         finally:
             self.close()
         report.ended_early = 0 < report.frames < self.info.announced_frames and bool(report.damage)
@@ -257,9 +258,11 @@ class VideoWriter:
         if self._writer is None:
             complaints: list[str] = []
             with native_stderr_captured(complaints):
-                self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*WRITER_FOURCC), self.fps, (width, height))
+                fourcc = cv2.VideoWriter_fourcc(*WRITER_FOURCC)
+                self._writer = cv2.VideoWriter(str(self.tmp), fourcc, self.fps, (width, height))
             if not self._writer.isOpened():
-                raise SvmacError(f"{self.path}: cannot start the video writer ({'; '.join(complaints) or 'unknown reason'})")
+                reason = "; ".join(map(plain_message, complaints)) or "unknown reason"
+                raise SvmacError(f"{self.path}: cannot start the video writer ({reason})")
             self.size = (width, height)
         if (width, height) != self.size:
             raise ValueError(f"frame {self.frames} is {width}x{height}, the video {self.size[0]}x{self.size[1]}")

@@ -20,7 +20,8 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text())
 
 def check_result(record: dict) -> None:
     jsonschema.validate(record, SCHEMA)
-    for person in record["people"]:
+    people = record["people"] if record["kind"] == "photo" else [p for f in record["frames"] for p in f["people"]]
+    for person in people:
         pose_3d = np.array(person["pose_3d"])
         assert np.isfinite(pose_3d).all() and np.isfinite(np.array(person["pose_3d_mm"])).all()
         assert np.isfinite(np.array(person["keypoints_2d"])).all()
@@ -36,6 +37,7 @@ def test_single_image(packaged_photo, tmp_path, capsys):
     check_result(record)
     assert record["status"] == "ok" and record["image"] == {"file": "grace_hopper.jpg", "width": 512, "height": 600}
     [person] = record["people"]
+    assert person["id"] == 0 and 0.5 < person["score"] <= 1  # the detector is sure she is a person
     pose_3d, keypoints = np.array(person["pose_3d"]), np.array(person["keypoints_2d"])
     # Facing the camera: the left shoulder is right of the right one, in the photo and in 3D.
     assert keypoints[LSHOULDER, 0] > keypoints[RSHOULDER, 0]
@@ -46,6 +48,8 @@ def test_single_image(packaged_photo, tmp_path, capsys):
     with np.load(arrays) as saved:
         np.testing.assert_allclose(saved["pose_3d"][0], pose_3d, atol=1e-4)
         assert saved["keypoints_2d"].shape == (1, 17, 2) and saved["image_index"].tolist() == [0]
+        assert saved["person_id"].tolist() == [0] and str(saved["format"]) == "svmac-pose-2"
+        np.testing.assert_allclose(saved["detection_score"], [person["score"]], atol=1e-4)
 
 
 def test_flip_average_is_recorded_and_keeps_the_sides(packaged_photo, tmp_path, capsys):
@@ -92,10 +96,16 @@ def test_bad_options_are_one_line_errors(packaged_photo, tmp_path, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_example_photo_needs_no_input(tmp_path, monkeypatch, capsys):
+def test_example_clip_needs_no_input(tmp_path, monkeypatch, capsys):
+    """--example runs on the bundled clip (several people, full bodies); --out draws its busiest frame."""
     monkeypatch.chdir(tmp_path)
-    assert main(["--example", "--no-figure", "--json", "hopper.json"]) == 0
-    check_result(json.loads((tmp_path / "hopper.json").read_text()))
+    assert main(["--example", "--max-frames", "4", "--out", "pose.png", "--json", "example.json", "--quiet"]) == 0
+    assert Image.open(tmp_path / "pose.png").size[0] > 300
+    record = json.loads((tmp_path / "example.json").read_text())
+    check_result(record)
+    assert record["kind"] == "clip" and record["video"]["file"] == "pose2sim_cam01.mp4"
+    assert len(record["frames"]) == 4 and min(len(f["people"]) for f in record["frames"]) >= 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["example.json", "pose.png"]
     assert main([]) == 2
     assert "--example" in capsys.readouterr().err
 
@@ -161,7 +171,7 @@ def test_batch_folder_errors(packaged_photo, tmp_path, capsys):
     empty.mkdir()
     (empty / "readme.txt").write_text("no photos here")
     assert main([str(empty), "--out-dir", str(tmp_path / "out")]) == 2
-    assert "no images found" in capsys.readouterr().err
+    assert "no images or videos found" in capsys.readouterr().err
 
     photos = tmp_path / "photos"
     photos.mkdir()

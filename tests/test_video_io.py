@@ -74,7 +74,9 @@ def test_frames_stream_in_order_with_times_and_rgb_colours(tmp_path):
     assert abs(red - 190) < 12 and abs(blue - 200) < 12 and green < 12
 
 
-@pytest.mark.parametrize(("fourcc", "suffix"), [("MJPG", ".avi"), ("mp4v", ".mov"), ("XVID", ".mkv"), ("VP80", ".webm")])
+@pytest.mark.parametrize(
+    ("fourcc", "suffix"), [("MJPG", ".avi"), ("mp4v", ".mov"), ("XVID", ".mkv"), ("VP80", ".webm")]
+)
 def test_every_container_reads(tmp_path, fourcc, suffix):
     reader = open_clip(write_video(tmp_path / f"clip{suffix}", 6, fourcc))
     assert sum(1 for _ in reader) == 6 and (reader.info.width, reader.info.height, reader.info.fps) == (64, 48, 25.0)
