@@ -240,6 +240,22 @@ def test_mixed_folder_bad_videos_fail_alone(packaged_photo, tmp_path, capsys):
     for name in ("portrait.jpg.json", "short.json"):
         jsonschema.validate(json.loads((out / name).read_text()), SCHEMA)
     assert json.loads((out / "short.json").read_text())["video"]["num_frames"] == 4
+    # A re-run skips what is done (the photo and the clip) and tries the bad ones again.
+    stamp = (out / "short.json").stat().st_mtime_ns
+    assert main([str(folder), "--out-dir", str(out), "--quiet"]) == 1
+    assert json.loads((out / SUMMARY_NAME).read_text())["skipped_already_done"] == 2
+    assert (out / "short.json").stat().st_mtime_ns == stamp
+
+
+def test_existing_clip_outputs_are_kept_unless_asked(tmp_path, capsys):
+    result = tmp_path / "clip.json"
+    result.write_text("precious")
+    argv = ["--example", "--max-frames", "2", "--json", str(result), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--overwrite" in err and result.read_text() == "precious"
+    assert main([*argv, "--overwrite"]) == 0
+    assert len(json.loads(result.read_text())["frames"]) == 2
 
 
 def test_4k_frames_are_lifted_in_their_pixels_and_drawn_smaller(tmp_path, capsys):
