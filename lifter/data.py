@@ -33,10 +33,20 @@ class Protocol:
     frame_step: int
 
 
+# svmac-train's validation subset: every 64th frame of the training subjects, 4 cameras
+VALIDATION_FRAME_STEP = 64
+
 PROTOCOLS = {
     "standard": Protocol("standard", CAMERAS, 1),  # 4 cameras, every frame
     "released": Protocol("released", (RELEASED_CODE_CAMERA,), 5),  # the authors' released code
+    # svmac-eval --subjects S1 S5 S6 S7 S8 --protocol validation: svmac-train's validation metric
+    "validation": Protocol("validation", CAMERAS, VALIDATION_FRAME_STEP),
 }
+TEST_PROTOCOLS = ("standard", "released")
+
+
+# The per-pose arrays of a PoseSet, all (N, ...).
+POSE_ARRAYS = ("pose_2d", "pose_3d", "subject", "action", "sequence", "camera", "frame")
 
 
 @dataclass
@@ -56,6 +66,11 @@ class PoseSet:
 
     def __len__(self) -> int:
         return len(self.pose_2d)
+
+    def select(self, keep: np.ndarray) -> "PoseSet":
+        """The poses where keep (N,) bool is true."""
+        return PoseSet(**{name: getattr(self, name)[keep] for name in POSE_ARRAYS},
+                       missing_detections=self.missing_detections)  # fmt: skip
 
 
 def data_root(path: str | os.PathLike | None = None) -> Path:
@@ -133,8 +148,7 @@ def load_h36m(
     check_choice("camera", cameras, {camera_id for _, camera_id in camera_table})
     check_choice("action", actions, {action_of(key.split("/")[1]) for key in poses})
 
-    arrays = ("pose_2d", "pose_3d", "subject", "action", "sequence", "camera", "frame")
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in arrays}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in POSE_ARRAYS}
     missing = []
     for key in sorted(poses):
         subject, sequence = key.split("/")

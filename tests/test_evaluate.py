@@ -26,7 +26,11 @@ def test_json_table_and_predictions(data_dir, weights, tmp_path, capsys):
     code = main(["--weights", str(weights), "--data", str(data_dir), "--input", "gt", "--protocol", "released",
                  "--json", str(out_json), "--save-predictions", str(out_npz), *SMALL])  # fmt: skip
     assert code == 0
-    assert "| gt | released |" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "| gt | released |" in out
+    assert "**P-MPJPE, reflection allowed (mm; ElePose-style, not the headline)**" in out
+    assert out.index("**P-MPJPE (mm)**") < out.index("reflection allowed")  # the standard one comes first
+    assert "(reflection allowed: " in err
     result = json.loads(out_json.read_text())["results"][0]
     assert set(result["per_action"]) == {"Walking", "Greeting"}
     saved = np.load(out_npz)
@@ -41,6 +45,10 @@ def test_json_table_and_predictions(data_dir, weights, tmp_path, capsys):
     )
     # The untrained network is no better than the flat pose.
     assert result["flat_pose_p_mpjpe"] < 150
+    # The reflection-allowed P-MPJPE is reported beside the standard one, recomputable the same way.
+    assert p_mpjpe(saved["pred_mm"].astype(np.float64), gt, allow_reflection=True).mean() == pytest.approx(
+        result["all_poses"]["p_mpjpe_reflection"], rel=1e-3
+    )
 
 
 def test_both_inputs_and_protocols(data_dir, weights, capsys):
@@ -81,3 +89,25 @@ def test_existing_output_is_kept(data_dir, weights, tmp_path, capsys):
     out_json.write_text("keep")
     assert main(["--weights", str(weights), "--data", str(data_dir), "--json", str(out_json), *SMALL]) == 2
     assert out_json.read_text() == "keep"
+
+
+def test_validation_protocol_reproduces_svmac_trains_validation_metric(data_dir, weights, tmp_path):
+    """`svmac-eval --subjects S1 S5 S6 S7 S8 --protocol validation` scores exactly the poses
+    svmac-train validates on, so a logged validation number can be recomputed from the weights."""
+    from lifter.checkpoint import load_generator
+    from lifter.data import TRAIN_SUBJECTS
+    from lifter.train import TrainConfig, ValidationSet
+
+    out_json = tmp_path / "v.json"
+    assert main(["--weights", str(weights), "--data", str(data_dir), "--input", "gt", "--protocol", "validation",
+                 "--subjects", *TRAIN_SUBJECTS, "--json", str(out_json)]) == 0  # fmt: skip
+    result = json.loads(out_json.read_text())["results"][0]
+    validation = ValidationSet(data_root(data_dir), TrainConfig())
+    assert result["all_poses"]["poses"] == len(validation.poses)
+    assert result["all_poses"]["p_mpjpe"] == pytest.approx(validation.p_mpjpe(load_generator(weights)), rel=1e-6)
+
+
+def test_default_protocols_are_the_test_ones(data_dir, weights, capsys):
+    assert main(["--weights", str(weights), "--data", str(data_dir), "--input", "gt", *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "| gt | standard |" in out and "| gt | released |" in out and "validation" not in out

@@ -93,3 +93,31 @@ def test_auc_hand_cases():
     assert auc(np.full((2, 17), 200.0)) == 0.0
     # zero error: every threshold except 0 counts (strict '<', as in mmpose's keypoint_3d_auc)
     assert auc(np.zeros((2, 17))) == pytest.approx(30 / 31 * 100)
+
+
+def test_reflection_allowed_p_mpjpe_forgives_a_mirrored_pose():
+    """The mirror image of the truth (x -> -x), then turned, scaled and moved: the ElePose-style
+    metric aligns it exactly (0 mm); the standard one cannot mirror, so it stays tens of mm."""
+    rng = np.random.default_rng(11)
+    target = random_poses(2, seed=12)
+    mirrored = target * np.array([-1.0, 1.0, 1.0])
+    pred = 0.7 * mirrored @ random_rotation(rng) + np.array([30.0, -80.0, 5000.0])
+    assert np.all(p_mpjpe(pred, target, allow_reflection=True) < 1e-9)
+    assert np.all(p_mpjpe(pred, target) > 10.0)
+
+
+def test_reflection_allowed_minimises_squared_error_and_agrees_on_unmirrored_poses():
+    """Both alignments minimise the summed squared distance; allowing reflections can only lower
+    that minimum. (MPJPE, the mean of unsquared distances, can still come out slightly higher for
+    a pose whose least-squares best fit is a mirror image: ElePose's reflection='best' does the same.)"""
+    target = random_poses(5, seed=13)
+    pred = target + np.random.default_rng(14).normal(scale=20.0, size=target.shape)
+    # small noise: the best orthogonal map is a rotation, so both metrics agree
+    np.testing.assert_allclose(p_mpjpe(pred, target, allow_reflection=True), p_mpjpe(pred, target), rtol=1e-12)
+    for candidate in (pred, pred * np.array([1.0, 1.0, -1.0]), random_poses(5, seed=15)):
+        squared = ((procrustes_align(candidate, target) - target) ** 2).sum((1, 2))
+        squared_reflection = ((procrustes_align(candidate, target, allow_reflection=True) - target) ** 2).sum((1, 2))
+        assert np.all(squared_reflection <= squared + 1e-6)
+    mirrored = pred * np.array([1.0, 1.0, -1.0])  # depth flipped: the reflection undoes it exactly
+    np.testing.assert_allclose(p_mpjpe(mirrored, target, allow_reflection=True), p_mpjpe(pred, target), rtol=1e-9)
+    assert np.all(p_mpjpe(mirrored, target) > p_mpjpe(pred, target))

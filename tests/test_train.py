@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lifter.checkpoint import load_generator, load_training_state
-from lifter.train import CHECKPOINT_NAME, LOG_NAME, WEIGHTS_NAME, main
+from lifter.train import CHECKPOINT_NAME, LOG_NAME, VAL_KEY, WEIGHTS_NAME, main
 
 TINY = ["--width", "32", "--batch-size", "16", "--train-frame-step", "50", "--val-frame-step", "400",
         "--device", "cpu", "--log-every", "2", "--val-every", "3"]  # fmt: skip
@@ -29,7 +29,9 @@ def test_outputs_and_log(data_dir, tmp_path):
     for name in ("critic", "adversarial", "consistency_3d", "camera_equality", "svmac", "angle", "weak_camera",
                  "symmetry", "generator"):  # fmt: skip
         assert all(name in r for r in records if r["step"] != 3), name
-    assert all(torch.isfinite(torch.tensor(r["val_p_mpjpe_mm"])) for r in records if "val_p_mpjpe_mm" in r)
+    assert [r["step"] for r in records if VAL_KEY in r] == [3, 4]
+    assert all(torch.isfinite(torch.tensor(r[VAL_KEY])) for r in records if VAL_KEY in r)
+    assert not any("val_p_mpjpe_mm" in r for r in records)  # the old key meant S9/S11
     assert load_training_state(tmp_path / CHECKPOINT_NAME)["step"] == 4
     load_generator(tmp_path / WEIGHTS_NAME)
 
@@ -81,7 +83,7 @@ def test_bfloat16_autocast_trains_and_keeps_float32_weights(data_dir, tmp_path):
     assert run(data_dir, tmp_path, "--steps", "4", "--amp", "bf16", "--critic-steps", "2") == 0
     records = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
     assert all(math.isfinite(value) for record in records for value in record.values())
-    assert records[-1]["critic"] != 0 and "val_p_mpjpe_mm" in records[-1]
+    assert records[-1]["critic"] != 0 and VAL_KEY in records[-1]
     state = load_training_state(tmp_path / CHECKPOINT_NAME)
     assert state["config"]["amp"] == "bf16"
     assert {t.dtype for t in state["generator"].values() if t.is_floating_point()} == {torch.float32}
@@ -177,3 +179,34 @@ def test_bad_options(data_dir, tmp_path, capsys, args, message):
     assert run(data_dir, tmp_path / "x", *args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("source", ["gt", "sh"])
+def test_validation_uses_training_subjects_only_and_frames_held_out_of_training(data_dir, source):
+    """Choices made on the validation metric never see S9/S11: it is the 3D error on frames of
+    S1/S5-S8 whose 2D is also left out of the training set."""
+    from lifter.data import CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, data_root, load_h36m
+    from lifter.train import TrainConfig, ValidationSet, training_poses
+
+    cfg = TrainConfig(train_frame_step=50, val_frame_step=400, input_source=source)
+    root = data_root(data_dir)
+    validation = ValidationSet(root, cfg).poses
+    assert set(validation.subject) == set(TRAIN_SUBJECTS) and not set(validation.subject) & set(TEST_SUBJECTS)
+    assert len(set(validation.camera)) == 4 and (validation.frame % 400 == 0).all()
+    training = training_poses(root, cfg)
+    train_keys = set(zip(training.subject, training.sequence, training.camera, training.frame))
+    val_keys = set(zip(validation.subject, validation.sequence, validation.camera, validation.frame))
+    assert len(train_keys) == len(training) and not train_keys & val_keys
+    # every 8th training frame (0, 400, ...) went to validation, the rest stayed
+    everything = load_h36m(root, TRAIN_SUBJECTS, CAMERAS, 50, source)
+    assert len(training) + len(validation) == len(everything)
+    assert len(validation) > 0.1 * len(everything)
+
+
+def test_no_option_chooses_validation_subjects():
+    """There is no way to point the validation at other subjects (S9/S11) from the command line."""
+    from lifter.train import build_parser
+
+    options = [o for action in build_parser()._actions for o in action.option_strings]
+    assert not [o for o in options if "subject" in o or "test" in o]
+    assert "--val-frame-step" in options
