@@ -20,12 +20,6 @@ from detector_adapters.base import DetectedPerson
 from lifter.errors import SvmacError
 from lifter.priors import metric_scale
 
-# A full person detection runs on every this many frames; in between, landmarks are found in the
-# boxes the tracker predicts, unless someone was lost there. Measured on pose2sim cam01 (100
-# frames, 2 people): every 10 frames saved only 9 % of the detection time and split the walking
-# man's track where the landmarks in his box slid down to his legs for two frames; every frame
-# kept him on one id. So every frame, by default.
-REDETECT_EVERY = 1
 # Two detections whose boxes overlap this much are one person found twice.
 DUPLICATE_IOU = 0.6
 # Landmarks found in a predicted box whose own box overlaps it less than this have lost the person
@@ -45,6 +39,11 @@ class VideoOptions:
     fps: float | None = None  # frame rate of a folder of frames
     min_score: float = 0.5  # joints below it are smoothed over (when short gaps) and drawn as uncertain
     max_frames: int | None = None  # only the clip's first frames (a quick look at a long video)
+    # A full person detection runs on every this many frames; in between, landmarks are found in the
+    # boxes the tracker predicts, unless someone was lost there. Measured on pose2sim cam01 (100 frames,
+    # 2 people): every 10 frames saved only 9 % of the detection time and split the walking man's track
+    # where the landmarks in his box slid down to his legs for two frames; every frame kept him on one id.
+    redetect_every: int = 1
 
 
 @dataclass
@@ -102,12 +101,14 @@ def without_duplicates(people: list[DetectedPerson]) -> list[DetectedPerson]:
     return kept
 
 
-def detect_people(detector, frame: Frame, tracker, max_people: int) -> list[DetectedPerson]:
-    """Everyone in the frame, at most max_people, biggest first. Uses the tracker's predicted boxes
-    when the detector can look inside given boxes and nobody was lost; a full detection otherwise."""
+def detect_people(detector, frame: Frame, tracker, options: VideoOptions) -> list[DetectedPerson]:
+    """Everyone in the frame, at most options.max_people, biggest first. Between full detections (every
+    options.redetect_every frames), looks inside the tracker's predicted boxes when the detector can
+    (detect_in_boxes), unless someone was lost there."""
     in_boxes = getattr(detector, "detect_in_boxes", None)
     predicted = tracker.predicted_boxes()
-    if in_boxes is not None and predicted and REDETECT_EVERY > 1 and frame.index % REDETECT_EVERY != 0:
+    max_people = options.max_people
+    if in_boxes is not None and predicted and frame.index % options.redetect_every != 0:
         boxes = np.stack(list(predicted.values()))  # (N, 4)
         found = in_boxes(frame.rgb, boxes)
         if all(person is not None and box_iou(person.bbox, box) >= KEPT_IOU for person, box in zip(found, boxes)):
@@ -133,7 +134,7 @@ def detect_and_track(
     for frame in reader:
         timing.decode += time.perf_counter() - tic
         tic = time.perf_counter()
-        people = detect_people(detector, frame, tracker, options.max_people)
+        people = detect_people(detector, frame, tracker, options)
         timing.detect += time.perf_counter() - tic
         tic = time.perf_counter()
         prepared = []

@@ -16,20 +16,17 @@ jsonschema = pytest.importorskip("jsonschema")
 
 from app.demo import EXAMPLE_CLIP, SUMMARY_NAME, main  # noqa: E402
 from app.output import SCHEMA_PATH  # noqa: E402
+from app.track_labels import TORSO, score_ids  # noqa: E402
 from detector_adapters.keypoint_mapping import MAPPINGS, map_keypoints  # noqa: E402
 from test_video_io import SAMPLE_TABLE, replace_mp4_box  # noqa: E402
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 FIRST, COUNT = 40, 30  # frames 40-69 of the clip: the man lunges and swings his arms (the hard part)
-TORSO = [1, 4, 11, 14]  # hips and shoulders
-# Hand-labelled torso centres (pixels of the 1088x1920 frame) at frames 40, 50, 60 and 70, read off
-# the frames with a 100 px grid drawn on them; between them the person moves about linearly.
-# Everyone whose whole body is in view through the clip.
-LABELLED_FRAMES = [40, 50, 60, 70]
-PEOPLE = {
-    "man walking on the walkway": [(430, 660), (450, 620), (530, 640), (540, 630)],
-    "woman in grey, front": [(720, 1150), (770, 1150), (760, 1150), (760, 1150)],
-}
+# Hand-labelled torso centres of everyone in full view (examples/pose2sim_cam01_people.json).
+LABELS = json.loads((EXAMPLE_CLIP.parent / "pose2sim_cam01_people.json").read_text())
+# The background woman is left out here: MediaPipe's person detector does not find her (a known
+# shortfall, measured in reports/video_tracking.md); the two people in front are checked.
+PEOPLE = {name: points for name, points in LABELS["people"].items() if "background" not in name}
 MATCH_RADIUS_PX = 200  # the two are >= 450 px apart in every frame
 
 
@@ -63,32 +60,15 @@ def clip_run(tmp_path_factory):
     return video, out, record
 
 
-def reference_positions(index: int) -> dict[str, np.ndarray]:
-    frame = FIRST + index
-    return {
-        name: np.array([np.interp(frame, LABELLED_FRAMES, [p[axis] for p in points]) for axis in (0, 1)])
-        for name, points in PEOPLE.items()
-    }
-
-
 def test_every_person_keeps_one_id(clip_run):
+    """Each of the two people in front is found and keeps one id through >= 90 % of the frames,
+    with at most one id switch, and they get different ids."""
     _, _, record = clip_run
-    ids_seen = {name: [] for name in PEOPLE}  # per labelled person, the id matched in each frame (None: missed)
-    for frame in record["frames"]:
-        references = reference_positions(frame["index"])
-        centres = {p["id"]: np.array(p["keypoints_2d"])[TORSO].mean(0) for p in frame["people"]}
-        for name, where in references.items():
-            distances = {track_id: np.linalg.norm(centre - where) for track_id, centre in centres.items()}
-            nearest = min(distances, key=distances.get, default=None)
-            ids_seen[name].append(nearest if nearest is not None and distances[nearest] < MATCH_RADIUS_PX else None)
-    for name, ids in ids_seen.items():
-        found = [i for i in ids if i is not None]
-        main_id = max(set(found), key=found.count) if found else None
-        assert found.count(main_id) >= 0.9 * COUNT, f"{name}: ids per frame {ids}"
-        switches = sum(a != b for a, b in zip(found, found[1:]))
-        assert switches <= 1, f"{name}: ids per frame {ids}"
-    main_ids = [max(set(ids), key=ids.count) for ids in ids_seen.values()]
-    assert len(set(main_ids)) == len(PEOPLE)  # different people, different ids
+    people = {**LABELS, "people": PEOPLE}
+    scores = score_ids(record, people, MATCH_RADIUS_PX, first_frame=FIRST)
+    for name, score in scores.items():
+        assert score.main_share >= 0.9 and score.switches <= 1, f"{name}: ids per frame {score.ids}"
+    assert len({score.main_id for score in scores.values()}) == len(PEOPLE)
 
 
 def test_clip_json_is_valid_and_complete(clip_run):
@@ -308,3 +288,30 @@ def test_variable_frame_rate_and_frame_folder(tmp_path, capsys):
     jsonschema.validate(from_frames, SCHEMA)
     assert from_frames["video"]["fps"] == 60.0 and len(from_frames["frames"]) == 8
     assert {t["frames"] for t in from_frames["tracks"] if t["frames"] > 1} == {8}
+
+
+def test_between_full_detections_people_are_followed_in_their_boxes(tmp_path):
+    """With redetect_every=5 the person detector runs on frames 0 and 5 only (unless someone is lost),
+    the landmark model in the tracked boxes on the others, and both people stay on their ids."""
+    from app.pipeline import Lifter
+    from app.video import VideoOptions, lift_clip
+    from detector_adapters.mediapipe_adapter import MediaPipeDetector
+
+    detector, calls = MediaPipeDetector(), []
+
+    class Counting:
+        name, keypoint_format = detector.name, detector.keypoint_format
+
+        def detect(self, image):
+            calls.append("detect")
+            return detector.detect(image)
+
+        def detect_in_boxes(self, image, boxes):
+            calls.append("detect_in_boxes")
+            return detector.detect_in_boxes(image, boxes)
+
+    video = write_slice(tmp_path / "slice.mp4", 0, 10, scale=0.5)
+    result = lift_clip(video, "slice.mp4", Counting(), Lifter(), VideoOptions(redetect_every=5), lambda _: None)
+    # Frame 0 looks everywhere; frames 1-4 and 6-9 in the boxes (8 calls; more detections if someone was lost).
+    assert calls[0] == "detect" and calls.count("detect_in_boxes") == 8 and calls.count("detect") >= 2
+    assert sorted(len(track.frames) for track in result.clip.tracks)[-2:] == [10, 10]
