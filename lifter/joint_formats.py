@@ -106,17 +106,25 @@ _LIMBS = _direct({
 # the Thorax; H36M's Spine, Neck/Nose and Head lie between MPII joints. The weights of the
 # three blended joints are least-squares fits of the SH detections to the ground-truth 2D of
 # H36M S1, S5-S8 (benchmarks/fit_mpii_derived_joints.py, reports/mpii_derived_joints.md).
-MPII16_TO_H36M17 = _table(
-    "mpii16",
-    MPII16_NAMES,
-    {
-        **_LIMBS,
-        "Hip": (("Pelvis", 1.0),),
-        "Spine": (("Pelvis", 0.42), ("Thorax", 0.58)),
-        "Thorax": (("UpperNeck", 1.0),),
-        "Neck/Nose": (("UpperNeck", 0.78), ("HeadTop", 0.22)),
-        "Head": (("UpperNeck", 0.52), ("HeadTop", 0.48)),
-    },
+_MPII_TRUNK_AND_HEAD: dict[str, Rule] = {
+    "Hip": (("Pelvis", 1.0),),
+    "Spine": (("Pelvis", 0.42), ("Thorax", 0.58)),
+    "Thorax": (("UpperNeck", 1.0),),
+    "Neck/Nose": (("UpperNeck", 0.78), ("HeadTop", 0.22)),
+    "Head": (("UpperNeck", 0.52), ("HeadTop", 0.48)),
+}
+MPII16_TO_H36M17 = _table("mpii16", MPII16_NAMES, {**_LIMBS, **_MPII_TRUNK_AND_HEAD})
+
+# MPII annotations already put in Human3.6M-17's order (shared/data/mpii2d), but with MPII's
+# meaning of the upper body, as the Stacked-Hourglass detections have it (measured there: joint 0
+# is the hips' midpoint, joint 9 exactly the midpoint of 8 and 10): 7 = MPII thorax, 8 = upper
+# neck, 10 = head top. Mapped by the MPII-16 rules, so they land where the SH input's joints do.
+MPII_IN_H36M_ORDER_NAMES: tuple[str, ...] = (
+    "Pelvis", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "Thorax", "UpperNeck",
+    "UpperNeckHeadTopMidpoint", "HeadTop", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist",
+)  # fmt: skip
+MPII_IN_H36M_ORDER_TO_H36M17 = _table(
+    "mpii_in_h36m_order", MPII_IN_H36M_ORDER_NAMES, {**_LIMBS, **_MPII_TRUNK_AND_HEAD}
 )
 
 # Spine from the hips' and shoulders' midpoints, P + 0.55 (S - P): the least-squares weight on

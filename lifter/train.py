@@ -32,6 +32,7 @@ from lifter.geometry import mean_root_distance, normalise_2d, root_centre, rotat
 from lifter.inference import pick_device
 from lifter.metrics import p_mpjpe
 from lifter.model import Critic, Generator, ModelConfig, count_parameters
+from lifter.wild_2d import WILD_SOURCES, load_wild_2d, parse_sources
 
 CHECKPOINT_NAME = "checkpoint.pt"
 # the loss weights with a --lambda-NAME option; bone_ratio is ours (0 = off, the paper)
@@ -61,6 +62,9 @@ class TrainConfig:
     init_from: str = ""  # a training checkpoint whose generator and critic weights start this run
     supervised_fraction: float = 0.0  # share of the training poses, and of each batch, with 3D labels (ablation)
     input_source: str = "gt"  # "gt" projected ground truth, "sh" Stacked-Hourglass detections
+    wild_2d: tuple[str, ...] = ()  # in-the-wild 2D sources mixed in (lifter.wild_2d): "mpii", "lspet"
+    wild_fraction: float = 0.0  # share of each batch drawn from them
+    wild_as: str = "both"  # where they go: "inputs" (lifted), "critic" (its real samples) or "both"
     train_frame_step: int = 1
     val_frame_step: int = VALIDATION_FRAME_STEP  # the validation subset: training subjects, 4 cameras
     val_every: int = 1000
@@ -76,6 +80,7 @@ class TrainConfig:
         values = dict(values)
         values["model"] = ModelConfig(**values["model"])
         values["weights"] = losses.LossWeights(**values["weights"])
+        values["wild_2d"] = tuple(values.get("wild_2d", ()))  # a JSON list in a saved config
         return TrainConfig(**values)
 
 
@@ -117,12 +122,25 @@ def training_poses(root: Path, cfg: TrainConfig) -> PoseSet:
     return poses.select(~is_validation_frame(poses, cfg.val_frame_step))
 
 
+WILD_ROLES = {"inputs": ("inputs",), "critic": ("critic",), "both": ("inputs", "critic")}
+
+
 class TrainingData:
-    """Normalised training 2D poses held on the device; batches are drawn with replacement."""
+    """Normalised training 2D poses held on the device; batches are drawn with replacement.
+
+    With in-the-wild 2D, a fixed share (wild_fraction) of each batch of lifter inputs and/or of
+    the critic's real samples comes from it instead of Human3.6M. The bone-ratio prior and the
+    3D-labelled subset stay Human3.6M's.
+    """
 
     def __init__(self, root: Path, cfg: TrainConfig, device: torch.device):
         poses = training_poses(root, cfg)
         self.pose_2d = normalise_2d(torch.from_numpy(poses.pose_2d).to(device))  # (N, 17, 2)
+        self.wild = None  # (M, 17, 2) normalised, when asked for
+        self.wild_roles = WILD_ROLES[cfg.wild_as]
+        self.wild_fraction = cfg.wild_fraction
+        if cfg.wild_2d and cfg.wild_fraction > 0:
+            self.wild = normalise_2d(torch.from_numpy(load_wild_2d(root, cfg.wild_2d)).to(device))
         self.labelled = None
         if cfg.supervised_fraction > 0:
             # A fixed random subset of the training poses keeps its 3D label (unit scale).
@@ -139,8 +157,14 @@ class TrainingData:
     def __len__(self) -> int:
         return len(self.pose_2d)
 
-    def sample(self, count: int) -> torch.Tensor:
-        return self.pose_2d[torch.randint(len(self.pose_2d), (count,), device=self.device)]
+    def sample(self, count: int, role: str = "inputs") -> torch.Tensor:
+        """count poses (count, 17, 2) for role "inputs" (to lift) or "critic" (its real samples):
+        Human3.6M's, the last round(wild_fraction * count) in-the-wild ones where the role takes them."""
+        wild_count = round(self.wild_fraction * count) if self.wild is not None and role in self.wild_roles else 0
+        h36m = self.pose_2d[torch.randint(len(self.pose_2d), (count - wild_count,), device=self.device)]
+        if not wild_count:
+            return h36m
+        return torch.cat([h36m, self.wild[torch.randint(len(self.wild), (wild_count,), device=self.device)]])
 
     def sample_labelled(self, count: int) -> tuple[torch.Tensor, torch.Tensor]:
         pose_2d, pose_3d = self.labelled
@@ -239,7 +263,7 @@ class Trainer:
         self.critic.requires_grad_(True)
         with self.autocast():
             critic_loss, wasserstein = losses.critic_wgan_gp_loss(
-                self.critic, data.sample(len(reprojected)), reprojected, self.cfg.weights.gradient_penalty
+                self.critic, data.sample(len(reprojected), "critic"), reprojected, self.cfg.weights.gradient_penalty
             )
         self.opt_d.zero_grad(set_to_none=True)
         critic_loss.backward()
@@ -383,6 +407,9 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
         # uninterrupted one. A single-process resume is.
         torch.manual_seed(distributed.rank_seed(cfg.seed, world.rank, trainer.step))
     data_description = f"Human3.6M {'+'.join(TRAIN_SUBJECTS)}, {cfg.input_source} 2D, {len(data)} poses"
+    if data.wild is not None:
+        data_description += (f"; in-the-wild 2D {'+'.join(cfg.wild_2d)}, {len(data.wild)} poses, "
+                             f"{cfg.wild_fraction:g} of each batch of {' and '.join(data.wild_roles)}")  # fmt: skip
     if world.size > 1:
         data_description += f", {world.size} processes x batch {cfg.batch_size}"
     if world.main:
@@ -480,6 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ablation: share of the training poses, and of each batch, with 3D labels (the paper's 5%% is 0.05)")  # fmt: skip
     p.add_argument("--input", dest="input_source", default=d.input_source, choices=["gt", "sh"])
     p.add_argument("--train-frame-step", type=int, default=d.train_frame_step)
+    p.add_argument("--wild-2d", default=",".join(d.wild_2d), metavar="SOURCES",
+                   help=f"in-the-wild 2D to mix in, comma-separated: {', '.join(WILD_SOURCES)}")  # fmt: skip
+    p.add_argument("--wild-fraction", type=float, default=d.wild_fraction,
+                   help="share of each batch drawn from --wild-2d (needs --wild-2d)")  # fmt: skip
+    p.add_argument("--wild-as", default=d.wild_as, choices=sorted(WILD_ROLES),
+                   help="in-the-wild poses as lifter inputs, as the critic's real samples, or both")  # fmt: skip
     p.add_argument("--val-frame-step", type=int, default=d.val_frame_step,
                    help="validation subset: training subjects, 4 cameras, every k-th frame (held out)")  # fmt: skip
     p.add_argument("--val-every", type=int, default=d.val_every)
@@ -522,12 +555,18 @@ def main(argv: list[str] | None = None) -> int:
         raise SvmacError("--elevation must be between 0 and 90 degrees")
     if not 0 <= args.supervised_fraction <= 1:
         raise SvmacError("--supervised-fraction must be between 0 and 1")
+    wild_2d = parse_sources(args.wild_2d)
+    if not 0 <= args.wild_fraction < 1:
+        raise SvmacError("--wild-fraction must be in [0, 1)")
+    if bool(wild_2d) != (args.wild_fraction > 0):
+        raise SvmacError("--wild-2d and --wild-fraction go together: give both or neither")
     cfg = TrainConfig(
         steps=args.steps or TrainConfig.steps, batch_size=args.batch_size, lr=args.lr, lr_final_ratio=args.lr_final_ratio,
         n_angles=args.n_angles, critic_steps=args.critic_steps, elevation_deg=args.elevation_deg,
         init_from=args.init_from,
         use_critic=not args.no_critic, supervised_fraction=args.supervised_fraction,
         input_source=args.input_source, train_frame_step=args.train_frame_step,
+        wild_2d=wild_2d, wild_fraction=args.wild_fraction, wild_as=args.wild_as,
         val_frame_step=args.val_frame_step, val_every=args.val_every,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed, amp=args.amp,
         model=ModelConfig(width=args.width, dropout=args.dropout),

@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from lifter.checkpoint import load_generator, load_training_state
+from lifter.checkpoint import load_generator, load_training_state, read_weights_metadata
 from lifter.train import CHECKPOINT_NAME, LOG_NAME, VAL_KEY, WEIGHTS_NAME, main
 
 TINY = ["--width", "32", "--batch-size", "16", "--train-frame-step", "50", "--val-frame-step", "400",
@@ -210,3 +210,54 @@ def test_no_option_chooses_validation_subjects():
     options = [o for action in build_parser()._actions for o in action.option_strings]
     assert not [o for o in options if "subject" in o or "test" in o]
     assert "--val-frame-step" in options
+
+
+def test_wild_2d_share_of_inputs_and_critic_samples(data_dir):
+    """--wild-fraction 0.25 of 16: the last 4 rows come from the in-the-wild poses, only for the
+    roles --wild-as names; without them sampling is Human3.6M's alone."""
+    from lifter.data import data_root
+    from lifter.train import TrainConfig, TrainingData
+
+    if not (data_dir / "mpii2d").is_dir():
+        pytest.skip("no mpii2d/ in SVMAC_DATA")
+
+    def from_set(rows: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
+        distances = torch.cdist(rows.flatten(1), pool.flatten(1), compute_mode="donot_use_mm_for_euclid_dist")
+        return distances.min(1).values < 1e-6
+
+    root = data_root(data_dir)
+    data = TrainingData(root, TrainConfig(train_frame_step=50, val_frame_step=400, wild_2d=("mpii", "lspet"),
+                                          wild_fraction=0.25, wild_as="inputs"), torch.device("cpu"))  # fmt: skip
+    assert len(data.wild) == 19919 + 3605
+    inputs = data.sample(16, "inputs")
+    assert from_set(inputs[12:], data.wild).all() and from_set(inputs[:12], data.pose_2d).all()
+    assert not from_set(inputs[:12], data.wild).any()
+    assert from_set(data.sample(16, "critic"), data.pose_2d).all()
+    critic_only = TrainingData(root, TrainConfig(train_frame_step=50, val_frame_step=400, wild_2d=("lspet",),
+                                                 wild_fraction=0.25, wild_as="critic"), torch.device("cpu"))  # fmt: skip
+    assert from_set(critic_only.sample(16, "critic")[12:], critic_only.wild).all()
+    assert from_set(critic_only.sample(16, "inputs"), critic_only.pose_2d).all()
+
+
+def test_wild_2d_trains_and_resumes_with_its_config(data_dir, tmp_path):
+    if not (data_dir / "lspet2d").is_dir():
+        pytest.skip("no lspet2d/ in SVMAC_DATA")
+    assert run(data_dir, tmp_path, "--steps", "2", "--wild-2d", "mpii,lspet", "--wild-fraction", "0.5") == 0
+    state = load_training_state(tmp_path / CHECKPOINT_NAME)
+    assert (tuple(state["config"]["wild_2d"]), state["config"]["wild_fraction"]) == (("mpii", "lspet"), 0.5)
+    assert run(data_dir, tmp_path, "--steps", "3", "--resume") == 0
+    assert load_training_state(tmp_path / CHECKPOINT_NAME)["step"] == 3
+    data = read_weights_metadata(tmp_path / WEIGHTS_NAME)["data"]
+    assert "in-the-wild 2D mpii+lspet, 23524 poses, 0.5 of each batch of inputs and critic" in data
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--wild-2d", "mpii,coco", "--wild-fraction", "0.2"], "unknown in-the-wild 2D source coco"),
+    (["--wild-2d", "mpii"], "--wild-2d and --wild-fraction go together"),
+    (["--wild-fraction", "0.3"], "--wild-2d and --wild-fraction go together"),
+    (["--wild-2d", "mpii", "--wild-fraction", "1"], "--wild-fraction must be in [0, 1)"),
+])  # fmt: skip
+def test_bad_wild_options(data_dir, tmp_path, capsys, args, message):
+    assert run(data_dir, tmp_path / "x", *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
