@@ -136,7 +136,7 @@ def video_end_to_end(clip: Path) -> dict:
             argv = [str(clip), "--out-dir", out, "--quiet", "--device", "cpu"] + extra
             with contextlib.redirect_stderr(io.StringIO()):
                 demo_main(argv)
-            stats = json.loads((Path(out) / "summary.json").read_text())["clips"][clip.stem]
+            stats = json.loads((Path(out) / "summary.json").read_text())["clips"][clip.name]
         frames, seconds = stats["frames"], stats["seconds"]
         person_frames = sum(stats["frames_per_track"].values())
         runs[name] = {
