@@ -21,9 +21,19 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from lifter.checkpoint import atomic_write, write_report  # noqa: E402
-from lifter.train import read_train_log  # noqa: E402
+from lifter.train import VAL_KEY, read_train_log  # noqa: E402
 
 THRESHOLDS_MM = (80.0, 70.0, 65.0, 60.0, 56.5, 45.0)  # 56.5: the paper (GT 2D); 45: this project's goal
+OLD_VAL_KEY = "val_p_mpjpe_mm"  # logs written before svmac-train stopped validating on S9/S11
+VALIDATION_SETS = {
+    VAL_KEY: "training subjects S1, S5-S8, 4 cameras, every 64th frame, held out of the training 2D (23,172 poses)",
+    OLD_VAL_KEY: "S9/S11 (the test subjects), 4 cameras, every 64th frame (8,238 poses)",
+}
+
+
+def validation_key(records: list[dict]) -> str:
+    """The log's validation metric: the training-subject one, or in older logs the S9/S11 one."""
+    return VAL_KEY if any(VAL_KEY in r for r in records) else OLD_VAL_KEY
 
 
 def parent_part(spec: str) -> tuple[Path, int | None]:
@@ -32,21 +42,21 @@ def parent_part(spec: str) -> tuple[Path, int | None]:
     return Path(log), int(step) if step else None
 
 
-def validation_curve(log: Path, parents: list[str]) -> tuple[list[float], list[float], float]:
-    """(minutes, P-MPJPE mm) of every validation along the chain of runs, and the minutes spent
-    in the parents. parents: oldest first, each 'LOG' or 'LOG:STEP'."""
+def validation_curve(log: Path, parents: list[str], key: str) -> tuple[list[float], list[float], float]:
+    """(minutes, P-MPJPE mm) of every validation (log key `key`) along the chain of runs, and the
+    minutes spent in the parents. parents: oldest first, each 'LOG' or 'LOG:STEP'."""
     start = 0.0
     minutes, values = [], []
     for spec in parents:
         parent_log, last_step = parent_part(spec)
         records = [r for r in read_train_log(parent_log) if last_step is None or r["step"] <= last_step]
-        minutes += [start + r["elapsed_s"] / 60 for r in records if "val_p_mpjpe_mm" in r]
-        values += [r["val_p_mpjpe_mm"] for r in records if "val_p_mpjpe_mm" in r]
+        minutes += [start + r["elapsed_s"] / 60 for r in records if key in r]
+        values += [r[key] for r in records if key in r]
         start += records[-1]["elapsed_s"] / 60
     for r in read_train_log(log):
-        if "val_p_mpjpe_mm" in r:
+        if key in r:
             minutes.append(start + r["elapsed_s"] / 60)
-            values.append(r["val_p_mpjpe_mm"])
+            values.append(r[key])
     return minutes, values, start
 
 
@@ -63,11 +73,15 @@ def main() -> None:
     figure = Figure(figsize=(8, 5), dpi=120)
     axes = figure.add_subplot()
     rows = []
+    if any(len(run) < 2 for run in args.run):
+        sys.exit("error: --run takes LABEL LOG [PARENT[:STEP] ...]")
+    keys = {validation_key(read_train_log(Path(run[1]))) for run in args.run}
+    if len(keys) > 1:
+        sys.exit("error: the logs validate on different sets (S9/S11 and training subjects); plot them apart")
+    key = keys.pop()
     for run in args.run:
-        if len(run) < 2:
-            sys.exit(f"error: --run takes LABEL LOG [PARENT[:STEP] ...], got {' '.join(run)}")
         label, log, parents = run[0], Path(run[1]), run[2:]
-        minutes, values, start = validation_curve(log, parents)
+        minutes, values, start = validation_curve(log, parents, key)
         line = axes.plot(minutes, values, marker=".", label=label)[0]
         if start:
             axes.axvline(start, color=line.get_color(), linestyle=":", linewidth=0.8)
@@ -85,7 +99,7 @@ def main() -> None:
         axes.axhline(threshold, color="gray", linestyle=style, linewidth=0.8)
         axes.annotate(f"{threshold} mm", (0, threshold), textcoords="offset points", xytext=(2, 2), fontsize=8)
     axes.set_xlabel("wall-clock minutes (including the run it started from)")
-    axes.set_ylabel("validation P-MPJPE (mm, S9/S11 every 64th frame, 4 cameras)")
+    axes.set_ylabel("validation P-MPJPE (mm, " + ("training subjects" if key == VAL_KEY else "S9/S11") + ")")
     axes.set_ylim(top=min(120, axes.get_ylim()[1]))
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="upper right")
@@ -104,12 +118,12 @@ def main() -> None:
     )
     text = (
         "# Validation P-MPJPE against wall-clock time\n\n"
-        f"Machine: {args.machine}. Validation: S9/S11, 4 cameras, every 64th frame (8,238 poses), "
+        f"Machine: {args.machine}. Validation: {VALIDATION_SETS[key]}, "
         "P-MPJPE in mm; '≤ t': wall-clock minutes until the first validation at or below t mm, counting "
         "the run a warm start began from; '—': not reached.\n\n"
         f"Produced by `{command}`.\n\n![curves]({args.out.name}.png)\n\n" + "\n".join(lines) + "\n"
     )
-    write_report(args.out, text, {"machine": args.machine, "runs": rows})
+    write_report(args.out, text, {"machine": args.machine, "validation": VALIDATION_SETS[key], "runs": rows})
 
 
 if __name__ == "__main__":
