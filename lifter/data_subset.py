@@ -1,9 +1,11 @@
 """Write a smaller copy of the Human3.6M files (every k-th frame) for a machine that cannot
 read SVMAC_DATA, e.g. a rented GPU reached through a size-limited transfer.
 
-The copy is laid out like SVMAC_DATA, so `svmac-train --data COPY --train-frame-step 1` on it
-sees exactly the poses `--train-frame-step K` sees on the full data. Like the original, the
-copy is licensed for research only: never commit it.
+The copy is laid out like SVMAC_DATA, so `svmac-train --data COPY --train-frame-step 1
+--val-frame-step 64/K` on it trains and validates on exactly the poses `--train-frame-step K`
+(and the default --val-frame-step 64) use on the full data, the validation frames being
+frames of the training subjects. Like the original, the copy is licensed for research only:
+never commit it.
 """
 
 import argparse
