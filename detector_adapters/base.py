@@ -24,6 +24,8 @@ class DetectedPerson:
     # The detector's own 3D estimate, when it has one (MediaPipe's world landmarks):
     # (K, 3) metres, origin between the hips, x right, y down, z away from the camera.
     world_keypoints: np.ndarray | None = None
+    # How sure the detector is that this is a person, in [0, 1] (MediaPipe: its person detector's score).
+    score: float | None = None
 
     def __post_init__(self) -> None:
         if self.keypoint_format not in KEYPOINT_FORMATS:

@@ -1,95 +1,201 @@
-"""The default detector: MediaPipe Pose 0.10.21, whose model ships inside the wheel (offline).
+"""The default detector: MediaPipe Pose 0.10.21, whose models ship inside the wheel (offline).
 
-One person per image, 33 landmarks with a visibility score each, and MediaPipe's own 3D
-world landmarks (metres, origin between the hips), kept as a peer to compare the lifter with.
+Every person in the image: the BlazePose person detector finds them (detector_adapters.person_detector),
+then the pose landmark model (`PoseLandmarkByRoiCpu`, the one the legacy `Pose` solution runs for its
+single person) gives each one 33 landmarks with a visibility score, and MediaPipe's own 3D world
+landmarks (metres, origin between the hips), kept as a peer to compare the lifter with.
 """
 
-import contextlib
-import ctypes
-import os
-from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
 from detector_adapters.base import DetectedPerson, bbox_of
-from lifter.errors import SvmacError
+from detector_adapters.mediapipe_graphs import quiet_stderr, solution
+from detector_adapters.person_detector import PersonDetector, PersonRegion, region_from_box, region_from_keypoints
 
-# MediaPipe finds fewer people in small photos (LSP's ~200 px ones): upscaling them so the long
-# side is at least this many pixels found 2 more of the 40 LSP people (benchmarks/lsp_detector.py).
-MIN_LONG_SIDE = 512
+# A box from a tracker is tight around the visible joints; the landmark model wants the whole
+# body with a margin, as the person detector's regions have: their side is about this many times
+# a tight box's long side (tests/test_mediapipe_adapter.py checks detect_in_boxes agrees with detect).
+BOX_TO_REGION = 1.35
+# Two results are one person found twice (from two views of the image) when their visible joints
+# lie this close, as a fraction of the person's box diagonal.
+SAME_PERSON_DISTANCE = 0.1
 
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence TFLite's C++ start-up chatter ("Created TensorFlow Lite XNNPACK delegate ..."),
-    which bypasses Python's logging and would bury the tool's own output."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        # TFLite writes through a buffered C stream: flush it while it still points at /dev/null.
-        ctypes.CDLL(None).fflush(None)
-        os.dup2(saved, 2)
-        os.close(saved)
+# The landmark model's is-there-a-person score and threshold, inside the PoseLandmarkByRoiCpu subgraph.
+PRESENCE_STREAM = "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__pose_presence_score"
+PRESENCE_THRESHOLD = "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold"
+LANDMARK_GRAPH = """
+input_stream: "IMAGE:image"
+input_stream: "ROI:roi"
+input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+input_side_packet: "ENABLE_SEGMENTATION:enable_segmentation"
+output_stream: "LANDMARKS:landmarks"
+output_stream: "WORLD_LANDMARKS:world_landmarks"
+output_stream: "AUXILIARY_LANDMARKS:auxiliary_landmarks"
+node {
+  calculator: "PoseLandmarkByRoiCpu"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+  input_side_packet: "ENABLE_SEGMENTATION:enable_segmentation"
+  output_stream: "LANDMARKS:landmarks"
+  output_stream: "WORLD_LANDMARKS:world_landmarks"
+  output_stream: "AUXILIARY_LANDMARKS:auxiliary_landmarks"
+}
+"""
 
 
 class MediaPipeDetector:
     name = "mediapipe"
     keypoint_format = "mediapipe33"
 
-    def __init__(self, min_detection_confidence: float = 0.5) -> None:
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        try:
-            with quiet_stderr():
-                from mediapipe.python.solutions import pose as mp_pose
-        except ImportError as err:
-            raise SvmacError(
-                f"MediaPipe is not installed ({err}): run bash scripts/install.sh, "
-                "or pip install --no-deps mediapipe==0.10.21"
-            ) from None
-        # model_complexity 1 is the model inside the wheel; 0 and 2 would try to download one.
-        with quiet_stderr():
-            self._pose = mp_pose.Pose(
-                static_image_mode=True,
-                model_complexity=1,
-                enable_segmentation=False,
-                min_detection_confidence=min_detection_confidence,
-            )
-            # The graph starts its interpreters (and their chatter) on the first frame, in its own
-            # threads: run one blank frame now, while stderr is silenced.
-            self._pose.process(np.zeros((64, 64, 3), np.uint8))
+    def __init__(
+        self,
+        max_people: int = 10,
+        min_detection_confidence: float = 0.5,
+        min_presence: float = 0.5,
+        turns: tuple[int, ...] = (1, 2, 3),
+        tiles: int = 1,
+        refine: bool = True,
+    ) -> None:
+        """max_people: keep the largest this many. min_detection_confidence: the person detector's
+        threshold; min_presence: the landmark model's own is-there-a-person threshold. turns, tiles:
+        the person detector's extra views (detector_adapters.person_detector.PersonDetector).
+        refine: run the landmark model a second time on the region its first answer implies (what
+        MediaPipe's own tracking does between frames), which fits the body better than the person
+        detector's region (benchmarks/lsp_detector.py measures both)."""
+        if max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {max_people}")
+        self.max_people, self.refine = max_people, refine
+        self._people = PersonDetector(min_detection_confidence, tiles=tiles, turns=turns)
+        # model_complexity 1 is the landmark model inside the wheel; 0 and 2 would try to download one.
+        self._landmarks = solution(
+            LANDMARK_GRAPH,
+            outputs=["landmarks", "world_landmarks", "auxiliary_landmarks", PRESENCE_STREAM],
+            side_inputs={"model_complexity": 1, "enable_segmentation": False},
+            calculator_params={PRESENCE_THRESHOLD: min_presence},
+        )
+        with quiet_stderr():  # the interpreter starts (and talks) on the first frame
+            blank = PersonRegion(np.array([32.0, 32.0]), 64.0, 0.0)
+            self._landmarks.process({"image": np.zeros((64, 64, 3), np.uint8), "roi": to_rect(blank, 64, 64)})
 
     def close(self) -> None:
-        self._pose.close()
+        self._people.close()
+        self._landmarks.close()
 
     def detect(self, image_rgb: np.ndarray) -> list[DetectedPerson]:
-        """image_rgb: (H, W, 3) uint8 RGB -> zero or one person in mediapipe33 format."""
-        if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
-            raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {image_rgb.shape} {image_rgb.dtype}")
-        height, width = image_rgb.shape[:2]
-        scale = max(1.0, MIN_LONG_SIDE / max(height, width))
-        if scale > 1.0:
-            import cv2
+        """(H, W, 3) uint8 RGB -> every person found (at most max_people), largest box first, mediapipe33.
 
-            image_rgb = cv2.resize(image_rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        with quiet_stderr():  # per-frame glog warnings (e.g. "Using NORM_RECT without IMAGE_DIMENSIONS")
-            result = self._pose.process(np.ascontiguousarray(image_rgb))
-        if result.pose_landmarks is None:
-            return []
-        landmarks = result.pose_landmarks.landmark
-        # Normalised coordinates are fractions of the (upscaled) image: x * W is in its pixels.
-        keypoints = np.array([[lm.x * width, lm.y * height] for lm in landmarks])  # (33, 2)
+        score: the person detector's."""
+        check_image(image_rgb)
+        people: list[DetectedPerson] = []
+        for region in self._people.find(image_rgb):  # highest score first: it wins a person found twice
+            found = self._person_in(image_rgb, region)
+            if found is not None and not any(same_person(found[0], other) for other in people):
+                people.append(replace(found[0], score=region.score))
+        people.sort(key=lambda p: -box_area(p.bbox))
+        return people[: self.max_people]
+
+    def detect_in_boxes(self, image_rgb: np.ndarray, boxes: np.ndarray) -> list[DetectedPerson | None]:
+        """Landmarks of the person in each box (N, 4) x0, y0, x1, y1 px, skipping the person detector
+        (a video's boxes predicted from the previous frame). Where the landmark model sees nobody in a
+        box, the person detector looks around it (a box that lost the legs, a turned body); None where
+        it finds nobody either.
+
+        score: the landmark model's presence score."""
+        check_image(image_rgb)
+        return [self._person_in_box(image_rgb, box) for box in np.asarray(boxes, np.float64).reshape(-1, 4)]
+
+    def _person_in_box(self, image: np.ndarray, box: np.ndarray) -> DetectedPerson | None:
+        found = self._person_in(image, region_from_box(box, BOX_TO_REGION))
+        if found is None:
+            region = self._people.find_near(image, box)
+            found = None if region is None else self._person_in(image, region)
+        return None if found is None else replace(found[0], score=found[1])
+
+    def _person_in(self, image: np.ndarray, region: PersonRegion) -> tuple[DetectedPerson, float] | None:
+        """The landmark model on a region of the image, refined once when asked.
+        -> (the person, the landmark model's presence score), or None."""
+        found = self._landmarks_in(image, region)
+        if found is not None and self.refine:
+            found = self._landmarks_in(image, found[3]) or found
+        return None if found is None else self._to_person(*found[:3], image.shape[1::-1])
+
+    def _landmarks_in(
+        self, image: np.ndarray, region: PersonRegion
+    ) -> tuple[np.ndarray, np.ndarray, float, PersonRegion] | None:
+        """The landmark model on one region -> (landmarks (33, 3): x, y px and visibility; world (33, 3) m;
+        presence score; the region the landmarks imply), or None when it sees nobody there."""
+        # Only the region's surroundings are handed to the graph: copying a whole video frame into
+        # it for each person would cost more than the model.
+        half = region.size / 2 * (abs(np.cos(region.rotation)) + abs(np.sin(region.rotation)))
+        height, width = image.shape[:2]
+        x0, y0 = (max(0, int(np.floor(c - half))) for c in region.center)
+        x1 = min(width, int(np.ceil(region.center[0] + half)))
+        y1 = min(height, int(np.ceil(region.center[1] + half)))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return None
+        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        moved = PersonRegion(region.center - [x0, y0], region.size, region.rotation)
+        with quiet_stderr():  # per-frame glog warnings
+            result = self._landmarks.process({"image": crop, "roi": to_rect(moved, x1 - x0, y1 - y0)})
+        if result.landmarks is None:
+            return None
+        # Normalised coordinates are fractions of the crop: back to the image's pixels.
+        size, offset = [x1 - x0, y1 - y0], [x0, y0]
+        landmarks = np.array([[lm.x, lm.y, lm.visibility] for lm in result.landmarks.landmark])  # (33, 3)
+        landmarks[:, :2] = landmarks[:, :2] * size + offset
+        world = np.array([[lm.x, lm.y, lm.z] for lm in result.world_landmarks.landmark])  # (33, 3) m
+        # The two auxiliary landmarks are the hips' midpoint and the body point, as the detector's.
+        hips, body_point = (np.array([[lm.x, lm.y] for lm in result.auxiliary_landmarks.landmark]) * size + offset)[:2]
+        return landmarks, world, float(getattr(result, PRESENCE_STREAM)), region_from_keypoints(hips, body_point)
+
+    def _to_person(
+        self, landmarks: np.ndarray, world: np.ndarray, presence: float, image_size: tuple[int, int]
+    ) -> tuple[DetectedPerson, float]:
+        """image_size: (width, height) px."""
+        keypoints = landmarks[:, :2]  # (33, 2) px
         # Hidden joints are extrapolated, sometimes far outside the image: visibility says so.
-        scores = np.clip(np.array([lm.visibility for lm in landmarks]), 0.0, 1.0)  # (33,)
-        world = np.array([[lm.x, lm.y, lm.z] for lm in result.pose_world_landmarks.landmark])  # (33, 3) m
-        return [
-            DetectedPerson(
-                keypoints=keypoints,
-                scores=scores,
-                bbox=bbox_of(keypoints, scores, min_score=0.5),
-                keypoint_format=self.keypoint_format,
-                world_keypoints=world,
-            )
-        ]
+        scores = np.clip(landmarks[:, 2], 0.0, 1.0)  # (33,)
+        person = DetectedPerson(
+            keypoints=keypoints,
+            scores=scores,
+            # Of the person in the image: a visible joint extrapolated past the edge does not widen it.
+            bbox=np.clip(bbox_of(keypoints, scores, min_score=0.5), 0, np.tile(image_size, 2)),
+            keypoint_format=self.keypoint_format,
+            world_keypoints=world,
+        )
+        return person, presence
+
+
+def check_image(image_rgb: np.ndarray) -> None:
+    if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {image_rgb.shape} {image_rgb.dtype}")
+
+
+def to_rect(region: PersonRegion, width: int, height: int):
+    """A region in px of a width x height image -> MediaPipe's NormalizedRect."""
+    from mediapipe.framework.formats import rect_pb2
+
+    return rect_pb2.NormalizedRect(
+        x_center=region.center[0] / width,
+        y_center=region.center[1] / height,
+        width=region.size / width,
+        height=region.size / height,
+        rotation=region.rotation,
+    )
+
+
+def box_area(box: np.ndarray) -> float:
+    return float((box[2] - box[0]) * (box[3] - box[1]))
+
+
+def same_person(a: DetectedPerson, b: DetectedPerson) -> bool:
+    """Two results for one person: their joints visible in both lie within SAME_PERSON_DISTANCE box diagonals."""
+    both = (a.scores > 0.5) & (b.scores > 0.5)
+    if not both.any():
+        return False
+    diagonal = max(np.hypot(*(a.bbox[2:] - a.bbox[:2])), np.hypot(*(b.bbox[2:] - b.bbox[:2])), 1.0)
+    distance = np.median(np.linalg.norm(a.keypoints[both] - b.keypoints[both], axis=-1))
+    return bool(distance < SAME_PERSON_DISTANCE * diagonal)

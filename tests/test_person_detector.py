@@ -1,0 +1,144 @@
+"""The person detector's geometry (views of the image mapped back, regions, merging) and its use on a real frame."""
+
+import numpy as np
+import pytest
+
+from detector_adapters.person_detector import (
+    PersonRegion,
+    merge,
+    region_from_box,
+    region_from_keypoints,
+    square_tiles,
+    unturn,
+)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_unturn_maps_each_pixel_of_a_turned_image_back_to_the_same_pixel(turns):
+    rng = np.random.default_rng(turns)
+    image = rng.integers(0, 255, (7, 11), dtype=np.uint8)  # height 7, width 11: not square on purpose
+    turned = np.rot90(image, turns)
+    rows, cols = np.mgrid[: turned.shape[0], : turned.shape[1]]
+    centres = np.stack([cols + 0.5, rows + 0.5], axis=-1)  # (h', w', 2) pixel centres of the turned image
+    back = unturn(centres, turns, width=11, height=7)
+    x, y = np.floor(back[..., 0]).astype(int), np.floor(back[..., 1]).astype(int)
+    np.testing.assert_array_equal(image[y, x], turned)
+
+
+def test_regions_follow_mediapipes_alignment_rule():
+    # Body point straight above the hips: upright, square of 2.5x their distance.
+    upright = region_from_keypoints(np.array([100.0, 200.0]), np.array([100.0, 120.0]))
+    assert upright.rotation == pytest.approx(0.0)
+    assert upright.size == pytest.approx(200.0)
+    np.testing.assert_allclose(upright.center, [100, 200])
+    # Head to the right of the hips: the crop must turn a quarter to make the body upright.
+    lying = region_from_keypoints(np.array([100.0, 200.0]), np.array([180.0, 200.0]))
+    assert lying.rotation == pytest.approx(np.pi / 2)
+    upside_down = region_from_keypoints(np.array([100.0, 200.0]), np.array([100.0, 280.0]))
+    assert abs(upside_down.rotation) == pytest.approx(np.pi)
+
+
+def test_region_from_box_is_an_upright_square_around_its_centre():
+    region = region_from_box(np.array([10.0, 20.0, 50.0, 120.0]), scale=1.5)
+    np.testing.assert_allclose(region.center, [30, 70])
+    assert region.size == pytest.approx(150.0) and region.rotation == 0.0
+
+
+def test_tiles_cover_a_portrait_frame_and_stay_inside_it():
+    width, height = 1088, 1920
+    for side in (1088, 544):
+        tiles = square_tiles(width, height, side)
+        covered = np.zeros((height, width), bool)
+        for x0, y0, s in tiles:
+            assert 0 <= x0 and 0 <= y0 and x0 + s <= width and y0 + s <= height
+            covered[y0 : y0 + s, x0 : x0 + s] = True
+        assert covered.all()
+    assert len(square_tiles(width, height, 1088)) == 3
+    assert square_tiles(640, 600, 600) == []  # nearly square: the whole image is the view
+
+
+def face_region(x: float, y: float, size: float, score: float) -> PersonRegion:
+    return PersonRegion(np.array([x, y + size / 3]), size, 0.0, score, np.array([x - 10, y - 10, x + 10, y + 10]))
+
+
+def test_merge_keeps_one_region_per_person_the_best_scored():
+    first_view = [face_region(100, 100, 300, 0.7), face_region(400, 100, 300, 0.9)]
+    second_view = [face_region(102, 101, 310, 0.8)]  # the first person again, found by another view
+    merged = merge(first_view + second_view)
+    assert [r.score for r in merged] == [0.9, 0.8]
+
+
+def test_a_turned_image_finds_the_people_where_they_are(data_dir):
+    """On a real 1088x1920 frame with two people in full view (cam01, frame 0 of the pose2sim clip):
+    the tiles find both, and the same frame upside down, looked at turned, gives the same places."""
+    pytest.importorskip("mediapipe")
+    cv2 = pytest.importorskip("cv2")
+    from detector_adapters.person_detector import PersonDetector
+
+    capture = cv2.VideoCapture(str(data_dir / "video" / "pose2sim_multiperson" / "cam01.mp4"))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    image = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    height, width = image.shape[:2]
+    detector = PersonDetector(turns=())
+    turned = PersonDetector(tiles=0, turns=(2,))
+    try:
+        upright = detector.find(image)
+        upside_down = np.ascontiguousarray(image[::-1, ::-1])
+        from_turn = [r for r in turned.find(upside_down) if abs(abs(r.rotation) - np.pi) < 0.5]
+    finally:
+        detector.close()
+        turned.close()
+    assert len(upright) == 2
+    assert all(abs(r.rotation) < 0.5 for r in upright)  # both stand upright
+    assert len(from_turn) >= 1  # the turned view sees upright people, whose crops must turn half way
+    for region in from_turn:  # in the upside-down image's pixels: a half turn brings them back
+        hips = np.array([width, height]) - region.center
+        nearest = min(np.linalg.norm(hips - other.center) for other in upright)
+        assert nearest < 0.1 * region.size
+
+
+ROI_GRAPH = """
+input_stream: "IMAGE:image"
+output_stream: "DETECTIONS:detections"
+output_stream: "ROI:roi"
+node { calculator: "PoseDetectionCpu" input_stream: "IMAGE:image" output_stream: "DETECTIONS:detections" }
+node {
+  calculator: "SplitDetectionVectorCalculator"
+  input_stream: "detections"
+  output_stream: "detection"
+  options { [mediapipe.SplitVectorCalculatorOptions.ext] { ranges { begin: 0 end: 1 } element_only: true } }
+}
+node { calculator: "ImagePropertiesCalculator" input_stream: "IMAGE_CPU:image" output_stream: "SIZE:size" }
+node {
+  calculator: "PoseDetectionToRoi"
+  input_stream: "DETECTION:detection"
+  input_stream: "IMAGE_SIZE:size"
+  output_stream: "ROI:roi"
+}
+"""
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2])
+def test_region_from_keypoints_is_mediapipes_own_region(packaged_photo, turns):
+    """MediaPipe's PoseDetectionToRoi subgraph, run on a real detection, gives the same square."""
+    pytest.importorskip("mediapipe")
+    from detector_adapters.image_io import load_image
+    from detector_adapters.mediapipe_graphs import solution
+
+    image = np.ascontiguousarray(np.rot90(load_image(packaged_photo), turns))
+    height, width = image.shape[:2]
+    graph = solution(ROI_GRAPH, outputs=["detections", "roi"])
+    try:
+        result = graph.process({"image": image})
+    finally:
+        graph.close()
+    hips, body_point = (np.array([[k.x, k.y] for k in result.detections[0].location_data.relative_keypoints[:2]])
+                        * [width, height])  # fmt: skip
+    ours = region_from_keypoints(hips, body_point)
+    theirs = result.roi
+    np.testing.assert_allclose(ours.center, [theirs.x_center * width, theirs.y_center * height], rtol=1e-5)
+    assert ours.size == pytest.approx(theirs.width * width, rel=1e-5)
+    assert ours.size == pytest.approx(theirs.height * height, rel=1e-5)
+    assert np.cos(ours.rotation - theirs.rotation) == pytest.approx(1.0, abs=1e-6)
