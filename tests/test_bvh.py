@@ -4,6 +4,7 @@ kinematics) land every joint where the poses say, Y up, with held limbs and cont
 from pathlib import Path
 
 import numpy as np
+import pybvh  # the independent reader (its own parser and forward kinematics): a test dependency
 import pytest
 from scipy.spatial.transform import Rotation
 
@@ -24,8 +25,6 @@ from lifter.data import load_cameras, load_npz
 from lifter.errors import SvmacError
 from lifter.priors import MEAN_BONE_LENGTHS_MM
 from lifter.skeleton import BONES, JOINT_NAMES, PARENTS
-
-pybvh = pytest.importorskip("pybvh")  # the independent reader: a test dependency
 
 CARRIERS = [joint for joint in BVH_JOINTS if joint.source is not None]  # the 17 joints' BVH joints
 
