@@ -132,6 +132,8 @@ def test_file_is_y_up_centimetres_and_not_mirrored(tmp_path, walking):
     assert np.allclose(bvh.root_pos[:, 1], -rest[names.index("RFoot"), 1]) and rest[names.index("RFoot"), 1] < -80
     assert rest[names.index("Head"), 1] > 60
     assert rest[names.index("LWrist"), 0] > 60 and rest[names.index("RWrist"), 0] < -60
+    # The reader's own guess of the conventions agrees: up +Y in motion and rest, the rest facing +Z.
+    assert (bvh.world_up_inferred, bvh.rest_up, bvh.rest_forward) == ("+y", "+y", "+z")
     # A rotation, not a mirror: the body keeps its handedness (right-to-left hips, spine, nose).
     def handedness(p):
         return np.sign(np.linalg.det(np.stack([p[:, 4] - p[:, 1], p[:, 7] - p[:, 0], p[:, 9] - p[:, 8]], 1)))
