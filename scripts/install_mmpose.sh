@@ -37,7 +37,7 @@ PINS=(
     torchvision==0.29.1
     json-tricks==3.17.3
     munkres==1.1.4
-    scipy==1.18.1
+    scipy==1.17.1
     pycocotools==2.0.11
     shapely==2.2.0
     terminaltables==3.1.10
