@@ -16,6 +16,7 @@ jsonschema = pytest.importorskip("jsonschema")
 
 from app.demo import EXAMPLE_CLIP, SUMMARY_NAME, main  # noqa: E402
 from app.output import SCHEMA_PATH  # noqa: E402
+from app.smoothing import DEFAULT_CUTOFF_HZ  # noqa: E402
 from app.track_labels import TORSO, score_ids  # noqa: E402
 from detector_adapters.keypoint_mapping import MAPPINGS, map_keypoints  # noqa: E402
 from test_video_io import SAMPLE_TABLE, replace_mp4_box  # noqa: E402
@@ -94,7 +95,8 @@ def test_clip_json_is_valid_and_complete(clip_run):
     for track_id, frames in frames_per_id.items():
         assert (tracks[track_id]["frames"], tracks[track_id]["first_frame"], tracks[track_id]["last_frame"]) == (
             len(frames), frames[0], frames[-1])  # fmt: skip
-    assert record["processing"]["smoothing"] == {"enabled": True, "causal": False, "cutoff_hz": 3.0, "min_score": 0.5}
+    expected = {"enabled": True, "causal": False, "cutoff_hz": DEFAULT_CUTOFF_HZ, "min_score": 0.5}
+    assert record["processing"]["smoothing"] == expected
 
 
 def test_csv_has_a_row_per_frame_and_person(clip_run):
