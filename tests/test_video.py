@@ -285,11 +285,22 @@ def test_variable_frame_rate_and_frame_folder(tmp_path, capsys):
     for index in range(8):
         ok, frame = capture.read()
         cv2.imwrite(str(frames / f"img{index + 1}.png"), frame)  # img10 would sort before img2 as text
-    assert main(["--frames", str(frames), "--fps", "60", "--json", str(tmp_path / "f.json"), "--quiet"]) == 0
+    argv = ["--frames", str(frames), "--fps", "60", "--causal", "--quiet", "--json"]
+    assert main([*argv, str(tmp_path / "f.json")]) == 0
     from_frames = json.loads((tmp_path / "f.json").read_text())
     jsonschema.validate(from_frames, SCHEMA)
     assert from_frames["video"]["fps"] == 60.0 and len(from_frames["frames"]) == 8
     assert {t["frames"] for t in from_frames["tracks"] if t["frames"] > 1} == {8}
+    assert from_frames["processing"]["smoothing"]["causal"]
+    # Causal smoothing: a frame's joints depend on earlier frames only, so the first 4 frames come out
+    # the same when the clip stops after them.
+    assert main([*argv, str(tmp_path / "f4.json"), "--max-frames", "4"]) == 0
+    first_four = json.loads((tmp_path / "f4.json").read_text())["frames"]
+    assert len(first_four) == 4
+    for short, full in zip(first_four, from_frames["frames"]):
+        assert [p["id"] for p in short["people"]] == [p["id"] for p in full["people"]]
+        for a, b in zip(short["people"], full["people"]):
+            np.testing.assert_allclose(a["keypoints_2d"], b["keypoints_2d"], atol=0.011)
 
 
 def test_between_full_detections_people_are_followed_in_their_boxes(tmp_path):
