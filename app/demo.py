@@ -341,7 +341,7 @@ def process_clips(jobs: list[ClipJob], detector, lifter: Lifter, args: argparse.
         except SvmacError as err:
             summary.failed[job.name] = str(err).removeprefix(f"{job.source}: ")
             continue
-        except (OSError, ValueError) as err:
+        except OSError as err:
             summary.failed[job.name] = f"cannot write output: {err}"
             continue
         except Exception as err:  # a detector crash in one clip must not end the batch
