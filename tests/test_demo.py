@@ -231,3 +231,26 @@ def test_left_and_right_follow_the_2d_input_on_real_photos(data_dir, tmp_path):
                     assert np.sign(pose[left, 0] - pose[right, 0]) == np.sign(gap_2d), result.name
                     checked += 1
     assert checked >= 8
+
+
+def test_photo_with_several_people_numbers_them_by_size(tmp_path):
+    """A frame of the bundled clip as a photo: both people in front, id 0 the larger, each with a score;
+    --max-people 1 keeps only the larger."""
+    import cv2
+
+    from app.demo import EXAMPLE_CLIP
+
+    capture = cv2.VideoCapture(str(EXAMPLE_CLIP))
+    ok, frame = capture.read()
+    assert ok
+    photo = tmp_path / "two_people.jpg"
+    cv2.imwrite(str(photo), frame)
+    for limit, expected in (("10", 2), ("1", 1)):
+        result = tmp_path / f"max{limit}.json"
+        assert main([str(photo), "--no-figure", "--json", str(result), "--max-people", limit, "--quiet"]) == 0
+        record = json.loads(result.read_text())
+        check_result(record)
+        people = record["people"]
+        assert [p["id"] for p in people] == list(range(expected))
+        areas = [(p["bbox"][2] - p["bbox"][0]) * (p["bbox"][3] - p["bbox"][1]) for p in people]
+        assert areas == sorted(areas, reverse=True) and all(0.5 < p["score"] <= 1 for p in people)
