@@ -172,6 +172,8 @@ def single_clip_job(args: argparse.Namespace, source: Path) -> ClipJob:
         video=outputs.video,
         still=still,
     )
+    if not outputs.paths():
+        raise SvmacError("nothing to write: --no-figure leaves no --out figure; add --out-dir, --json or --npz")
     for path in outputs.paths():
         check_writable(path, args.overwrite)
         check_writable_folder(path.parent)
