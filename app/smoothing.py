@@ -6,8 +6,10 @@ source (mmpose found 2D-before-lifting smoothing better than smoothing the 3D). 
 
 1. low-score joints are filled over short gaps: linearly between the good frames around the gap
    (zero-phase), or by holding the last good position (causal, which cannot see the gap's end);
-2. a 4th-order Butterworth low-pass: run forwards and backwards (zero phase, no lag; needs the
-   whole track) or forwards only (causal, for streams: the output at frame t uses frames <= t).
+2. a low-pass: a 4th-order Butterworth run forwards and backwards (zero phase, no lag; needs the
+   whole track), or for streams a causal One-Euro filter (the output at frame t uses frames <= t;
+   its cutoff rises with a joint's speed, which lags less than a causal Butterworth at the same
+   smoothing: reports/smoothing.md measured both).
 
 A track can skip frames (the person left the view or was not found): each contiguous run of
 frame indices is filled and filtered on its own, as filtering across a hole would blend poses
@@ -15,14 +17,16 @@ that are seconds apart. Cutoff: reports/smoothing.md (chosen on Human3.6M traini
 """
 
 import numpy as np
-from scipy.signal import butter, filtfilt, lfilter, lfilter_zi
+from scipy.signal import butter, filtfilt
 
 from lifter.errors import SvmacError
 
 FILTER_ORDER = 4
 # Chosen on the Human3.6M training subjects' Stacked-Hourglass tracks (benchmarks/smoothing.py).
-DEFAULT_CUTOFF_HZ = 3.0
-DEFAULT_CAUSAL_CUTOFF_HZ = 3.0
+DEFAULT_CUTOFF_HZ = 2.0
+DEFAULT_CAUSAL_CUTOFF_HZ = 4.0  # the One-Euro filter's cutoff for a joint at rest
+DEFAULT_CAUSAL_BETA = 0.5  # Hz more per person size per second of a joint's speed
+ONE_EURO_DERIVATIVE_CUTOFF_HZ = 1.0  # the usual choice: speed estimates change slower than positions
 # A limb moves roughly linearly over a fifth of a second; longer holes are left to the detector.
 DEFAULT_MAX_GAP_S = 0.2
 
@@ -86,22 +90,48 @@ def bridge_missing(values: np.ndarray, causal: bool) -> np.ndarray:
     return out
 
 
-def low_pass(signal: np.ndarray, b: np.ndarray, a: np.ndarray, causal: bool) -> np.ndarray:
-    """Filter a finite signal (T, C) along time; frames before a channel's first finite value stay
-    NaN (causal only). Zero-phase runs shorter than filtfilt's usual padding get a shorter pad."""
-    if causal:
-        out = np.full_like(signal, np.nan)
-        for channel in range(signal.shape[1]):
-            known = np.flatnonzero(np.isfinite(signal[:, channel]))
-            if len(known):
-                x = signal[known[0] :, channel]
-                # Start in the steady state of the first value, so the output does not rise from 0.
-                out[known[0] :, channel], _ = lfilter(b, a, x, zi=lfilter_zi(b, a) * x[0])
-        return out
-    if len(signal) < 2:
+def zero_phase_low_pass(signal: np.ndarray, cutoff_hz: float, fps: float) -> np.ndarray:
+    """Butterworth low-pass run forwards and backwards along time. signal (T, C) finite -> (T, C).
+    At or above the Nyquist frequency there is nothing to cut; runs shorter than filtfilt's usual
+    padding get a shorter pad."""
+    if cutoff_hz >= fps / 2 or len(signal) < 2:
         return signal.copy()
+    b, a = butter(FILTER_ORDER, cutoff_hz / (fps / 2))
     padlen = min(3 * max(len(a), len(b)), len(signal) - 1)
     return filtfilt(b, a, signal, axis=0, padlen=padlen)
+
+
+def person_size(points: np.ndarray) -> np.ndarray:
+    """Diagonal of the box around the finite joints: (..., J, 2) -> (..., 1, 1); inf if none."""
+    finite = np.isfinite(points)
+    extent = np.where(finite, points, -np.inf).max(-2) - np.where(finite, points, np.inf).min(-2)  # (..., 2)
+    return np.maximum(np.hypot(extent[..., 0], extent[..., 1]), 1e-6)[..., None, None]
+
+
+def one_euro(points: np.ndarray, fps: float, min_cutoff_hz: float, beta: float) -> np.ndarray:
+    """Causal One-Euro filter (Casiez et al., CHI 2012) of joint tracks: a first-order low-pass
+    whose cutoff rises with speed, so still joints are smoothed hard and moving ones follow with
+    little lag. points (T, ..., J, 2), frames along axis 0; joints NaN until their first finite
+    value. Speed is measured in person sizes per second (the box diagonal of the frame's joints),
+    so beta (Hz per size/s) means the same at any resolution."""
+    def smoothing_factor(cutoff_hz):
+        return 1.0 / (1.0 + fps / (2 * np.pi * cutoff_hz))
+
+    derivative_factor = smoothing_factor(ONE_EURO_DERIVATIVE_CUTOFF_HZ)
+    out = np.empty_like(points)
+    position = points[0].copy()
+    velocity = np.zeros_like(position)  # px per second, itself low-passed
+    out[0] = position
+    for t in range(1, len(points)):
+        current = points[t]
+        velocity += derivative_factor * ((current - position) * fps - velocity)
+        speed = np.linalg.norm(velocity, axis=-1, keepdims=True) / person_size(current)
+        position = position + smoothing_factor(min_cutoff_hz + beta * speed) * (current - position)
+        # A joint seen for the first time starts where it is, at rest.
+        position = np.where(np.isnan(position), current, position)
+        velocity = np.where(np.isnan(velocity), 0.0, velocity)
+        out[t] = position
+    return out
 
 
 def smooth_track_2d(
@@ -113,14 +143,16 @@ def smooth_track_2d(
     cutoff_hz: float | None = None,
     min_score: float = 0.5,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
+    beta: float = DEFAULT_CAUSAL_BETA,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill short low-score gaps of one track's 2D joints, then low-pass them.
 
     keypoints (F, 17, 2) pixels (NaN for joints the detector did not place), scores (F, 17),
     frames (F,) increasing frame indices of the track, fps the clip's frame rate.
-    cutoff_hz: the low-pass cutoff (default DEFAULT_CUTOFF_HZ, or DEFAULT_CAUSAL_CUTOFF_HZ when
-    causal); at or above the Nyquist frequency fps/2 there is nothing to cut and only the gaps are
-    filled. Returns (keypoints (F, 17, 2), filled (F, 17) bool: joints whose position was filled
+    cutoff_hz: the zero-phase Butterworth's cutoff (default DEFAULT_CUTOFF_HZ; at or above the
+    Nyquist frequency fps/2 only the gaps are filled), or when causal the One-Euro filter's cutoff
+    at rest (default DEFAULT_CAUSAL_CUTOFF_HZ), which rises by beta Hz per person size per second
+    of a joint's speed. Returns (keypoints (F, 17, 2), filled (F, 17) bool: joints whose position was filled
     in from neighbouring frames rather than detected). NaN joints that were not filled stay NaN.
     """
     count = len(frames)
@@ -134,9 +166,9 @@ def smooth_track_2d(
         raise SvmacError(f"smoothing cutoff must be a positive frequency in Hz, got {cutoff_hz}")
     if max_gap_s < 0:
         raise SvmacError(f"the longest gap to fill must be >= 0 s, got {max_gap_s}")
+    if not np.isfinite(beta) or beta < 0:
+        raise SvmacError(f"the One-Euro speed coefficient beta must be >= 0, got {beta}")
     max_gap = int(round(max_gap_s * fps))
-    nyquist = fps / 2
-    filter_ba = butter(FILTER_ORDER, cutoff_hz / nyquist) if cutoff_hz < nyquist else None
 
     out = np.asarray(keypoints, dtype=np.float64).copy()
     filled = np.zeros(scores.shape, bool)
@@ -145,11 +177,13 @@ def smooth_track_2d(
         good = (scores[run] >= min_score) & np.isfinite(points).all(-1)  # (T, 17)
         for joint in range(points.shape[1]):
             points[:, joint], filled[run, joint] = fill_gaps(points[:, joint], good[:, joint], max_gap, causal)
-        if filter_ba is None:
-            continue
         flat = points.reshape(len(points), -1)  # (T, 34)
         missing = ~np.isfinite(flat)
-        smoothed = low_pass(bridge_missing(flat, causal), *filter_ba, causal)
+        bridged = bridge_missing(flat, causal)
+        if causal:
+            smoothed = one_euro(bridged.reshape(points.shape), fps, cutoff_hz, beta).reshape(flat.shape)
+        else:
+            smoothed = zero_phase_low_pass(bridged, cutoff_hz, fps)
         smoothed[missing] = np.nan
         points[:] = smoothed.reshape(points.shape)
     return out, filled

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 from app.smoothing import FILTER_ORDER, contiguous_runs, smooth_track_2d
 from lifter.errors import SvmacError
@@ -62,14 +63,48 @@ def test_zero_phase_gain_is_butterworth_squared(frequency_hz):
     assert abs(peak - np.argmax(keypoints[middle, 5, 0][: int(FPS / frequency_hz)])) <= 1
 
 
-@pytest.mark.parametrize("frequency_hz", [1.0, 6.0])
-def test_causal_gain_is_butterworth(frequency_hz):
+def one_euro_factor(cutoff_hz: float) -> float:
+    """The One-Euro filter's smoothing factor at a cutoff: y += a (x - y) each frame."""
+    return 1 / (1 + FPS / (2 * np.pi * cutoff_hz))
+
+
+@pytest.mark.parametrize("frequency_hz", [0.5, 3.0, 10.0])
+def test_causal_at_rest_is_first_order_low_pass(frequency_hz):
+    """With beta = 0 the One-Euro filter is exponential smoothing, |H| = a / |1 - (1 - a) e^-jw|."""
     keypoints, times = sine_track(frequency_hz)
+    keypoints *= 0.01  # small motion around a pose, so the speed term would barely act anyway
+    keypoints += constant_track(len(times))[0]
     out, _ = smooth_track_2d(keypoints, np.ones(keypoints.shape[:2]), np.arange(len(times)), FPS,
-                             causal=True, cutoff_hz=3.0)  # fmt: skip
+                             causal=True, cutoff_hz=3.0, beta=0.0)  # fmt: skip
     late = slice(len(times) // 2, None)  # after the start transient
-    measured = amplitude(out[late, 0, 0], times[late], frequency_hz)
-    assert measured == pytest.approx(butterworth_gain(frequency_hz, 3.0), rel=0.02)
+    measured = amplitude(out[late, 0, 0] - keypoints[0, 0, 0], times[late], frequency_hz) / 0.01
+    a = one_euro_factor(3.0)
+    expected = a / abs(1 - (1 - a) * np.exp(-2j * np.pi * frequency_hz / FPS))
+    assert measured == pytest.approx(expected, rel=0.02)
+
+
+def test_causal_follows_fast_motion_with_less_lag():
+    """A joint moving at constant speed v px/frame trails by L = v (1 - a) / a, where a is the
+    smoothing factor at cutoff_hz + beta * speed; the filter estimates the speed from the step
+    from its last output, (L + v) px/frame, in person sizes per second: L solves a fixed point."""
+    count = 200
+    keypoints, scores, frames = constant_track(count)
+    speed_px = 4.0  # px per frame, the whole person
+    keypoints += speed_px * np.arange(count)[:, None, None] * np.array([1.0, 0.0])
+    size = np.hypot(*np.ptp(keypoints[0], axis=0))
+    lags = []
+    for beta in (0.0, 2.0):
+        out, _ = smooth_track_2d(keypoints, scores, frames, FPS, causal=True, cutoff_hz=1.0, beta=beta)
+        lag = keypoints[-1, :, 0] - out[-1, :, 0]  # (17,) px, in the steady state
+        def trailing_error(lag_px: float) -> float:
+            a = one_euro_factor(1.0 + beta * (lag_px + speed_px) * FPS / size)
+            return speed_px * (1 - a) / a - lag_px
+
+        expected = brentq(trailing_error, 0.0, 1000.0)
+        np.testing.assert_allclose(lag, expected, rtol=0.01)
+        lags.append(expected)
+        np.testing.assert_allclose(out[-1, :, 1], keypoints[-1, :, 1])  # no vertical motion, none made up
+    assert lags[1] < 0.5 * lags[0]  # the speed term roughly halves the lag here
 
 
 def test_cutoff_at_nyquist_only_fills_gaps():
@@ -104,8 +139,8 @@ def test_causal_gap_holds_last_good_position():
     keypoints, scores, frames = constant_track(30)
     keypoints[:, 0, 0] = np.arange(30.0)
     scores[12:15, 0] = 0.0
-    out, filled = smooth_track_2d(keypoints, scores, frames, FPS, causal=True, cutoff_hz=FPS)
-    np.testing.assert_array_equal(out[12:15, 0, 0], [11.0, 11.0, 11.0])
+    out, filled = smooth_track_2d(keypoints, scores, frames, FPS, causal=True, cutoff_hz=1e7)  # ~no smoothing
+    np.testing.assert_allclose(out[12:15, 0, 0], [11.0, 11.0, 11.0], atol=1e-3)
     assert filled[12:15, 0].all() and filled.sum() == 3
 
 
