@@ -90,12 +90,21 @@ class MediaPipeDetector:
         score: the person detector's."""
         check_image(image_rgb)
         people: list[DetectedPerson] = []
-        for region in self._people.find(image_rgb):  # highest score first: it wins a person found twice
-            found = self._person_in(image_rgb, region)
-            if found is not None and not any(same_person(found[0], other) for other in people):
-                people.append(replace(found[0], score=region.score))
+        for regions in self._people.find(image_rgb):
+            person = self._first_person_in(image_rgb, regions)
+            if person is not None and not any(same_person(person, other) for other in people):
+                people.append(person)
         people.sort(key=lambda p: -box_area(p.bbox))
         return people[: self.max_people]
+
+    def _first_person_in(self, image: np.ndarray, regions: list[PersonRegion]) -> DetectedPerson | None:
+        """One person's regions, best-scored view first: the first where the landmark model sees someone
+        (a view may have aligned the body wrongly), with that view's detector score."""
+        for region in regions:
+            found = self._person_in(image, region)
+            if found is not None:
+                return replace(found[0], score=region.score)
+        return None
 
     def detect_in_boxes(self, image_rgb: np.ndarray, boxes: np.ndarray) -> list[DetectedPerson | None]:
         """Landmarks of the person in each box (N, 4) x0, y0, x1, y1 px, skipping the person detector

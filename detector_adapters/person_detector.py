@@ -2,11 +2,11 @@
 
 The detector (`pose_detection.tflite`, in the wheel) sees a 224x224 letterboxed copy of what it is
 given. It predicts a face box, a score, the hips' midpoint and a point that, with the hips, spans
-the whole body. Two things make it miss people, both measured (benchmarks/lsp_detector.py,
-tests/test_person_detector.py): a tall frame shrinks everybody (a 1088x1920 portrait video frame
-becomes 127x224), and it was trained on upright people (athletes upside down or lying are missed).
-So it also looks at square tiles along a long image side and, when asked, at the image turned by
-quarter turns; what every view finds is mapped back to the image and merged.
+the whole body. A tall frame shrinks everybody (a 1088x1920 portrait video frame becomes 127x224 px)
+and the detector was trained on upright people (athletes upside down or lying are missed), so it
+also looks at square tiles of the image and at the image turned by quarter turns; what every view
+finds is mapped back to the image and merged. benchmarks/multiperson_detector.py and
+benchmarks/lsp_detector.py measure what each view adds.
 """
 
 from dataclasses import dataclass
@@ -124,8 +124,9 @@ class PersonDetector:
     def close(self) -> None:
         self._graph.close()
 
-    def find(self, image_rgb: np.ndarray) -> list[PersonRegion]:
-        """(H, W, 3) uint8 RGB -> one region per person, highest score first, in image px."""
+    def find(self, image_rgb: np.ndarray) -> list[list[PersonRegion]]:
+        """(H, W, 3) uint8 RGB -> per person, the regions the views found for it (image px), best score
+        first; people by their best score."""
         height, width = image_rgb.shape[:2]
         short = min(width, height)
         sides = [short, short // 2][: self.tiles]
@@ -140,7 +141,7 @@ class PersonDetector:
             found += self._in_view(small[y0 : y0 + side, x0 : x0 + side], x0, y0, 0)
         for turns in self.turns:
             found += self._in_view(np.rot90(small, turns), 0, 0, turns, *small.shape[1::-1])
-        return merge([scaled(region, 1 / scale) for region in found])
+        return group_by_person([scaled(region, 1 / scale) for region in found])
 
     def find_near(self, image_rgb: np.ndarray, box: np.ndarray) -> PersonRegion | None:
         """The best-scoring person whose hips lie in box (4,) x0, y0, x1, y1 px grown by a quarter on each
@@ -201,10 +202,13 @@ def same_person(a: PersonRegion, b: PersonRegion) -> bool:
     return bool(np.linalg.norm(a.center - b.center) < SAME_BODY_DISTANCE * small and large < SAME_BODY_SIZE_RATIO * small)
 
 
-def merge(regions: list[PersonRegion]) -> list[PersonRegion]:
-    """One region per person, the highest-scoring of its detections; highest score first."""
-    kept: list[PersonRegion] = []
+def group_by_person(regions: list[PersonRegion]) -> list[list[PersonRegion]]:
+    """The regions of each person, best score first; people ordered by their best score."""
+    groups: list[list[PersonRegion]] = []
     for region in sorted(regions, key=lambda r: -r.score):
-        if not any(same_person(region, other) for other in kept):
-            kept.append(region)
-    return kept
+        group = next((g for g in groups if same_person(region, g[0])), None)
+        if group is None:
+            groups.append([region])
+        else:
+            group.append(region)
+    return groups

@@ -5,7 +5,7 @@ import pytest
 
 from detector_adapters.person_detector import (
     PersonRegion,
-    merge,
+    group_by_person,
     region_from_box,
     region_from_keypoints,
     square_tiles,
@@ -61,11 +61,12 @@ def face_region(x: float, y: float, size: float, score: float) -> PersonRegion:
     return PersonRegion(np.array([x, y + size / 3]), size, 0.0, score, np.array([x - 10, y - 10, x + 10, y + 10]))
 
 
-def test_merge_keeps_one_region_per_person_the_best_scored():
+def test_regions_are_grouped_by_person_best_first():
     first_view = [face_region(100, 100, 300, 0.7), face_region(400, 100, 300, 0.9)]
     second_view = [face_region(102, 101, 310, 0.8)]  # the first person again, found by another view
-    merged = merge(first_view + second_view)
-    assert [r.score for r in merged] == [0.9, 0.8]
+    third_view = [PersonRegion(np.array([105.0, 195.0]), 280.0, 0.1, 0.6, np.array([0.0, 0.0, 5.0, 5.0]))]
+    groups = group_by_person(first_view + second_view + third_view)  # the third: same body, face elsewhere
+    assert [[r.score for r in group] for group in groups] == [[0.9], [0.8, 0.7, 0.6]]
 
 
 def test_a_turned_image_finds_the_people_where_they_are(data_dir):
@@ -84,9 +85,9 @@ def test_a_turned_image_finds_the_people_where_they_are(data_dir):
     detector = PersonDetector(turns=())
     turned = PersonDetector(tiles=0, turns=(2,))
     try:
-        upright = detector.find(image)
+        upright = [regions[0] for regions in detector.find(image)]
         upside_down = np.ascontiguousarray(image[::-1, ::-1])
-        from_turn = [r for r in turned.find(upside_down) if abs(abs(r.rotation) - np.pi) < 0.5]
+        from_turn = [r for regions in turned.find(upside_down) for r in regions if abs(abs(r.rotation) - np.pi) < 0.5]
     finally:
         detector.close()
         turned.close()
