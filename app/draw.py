@@ -219,11 +219,18 @@ def _draw_legend(image: np.ndarray, origin: tuple[int, int], width: int, style: 
         x += _put_text(image, text, (int(x), y), style, INK, scale) + 3 * em
 
 
-def _put_text(image: np.ndarray, text: str, origin: tuple[int, int], style: _Style, color, scale: float = 1.0) -> int:
-    """Text with its baseline at origin; returns its width in pixels."""
+def _put_text(
+    image: np.ndarray, text: str, origin: tuple[int, int], style: _Style, color, scale: float = 1.0
+) -> int:
+    """Text with its baseline at origin, shrunk when it would run off the image's right edge; returns its width
+    in pixels."""
     font_scale = style.font_scale * scale
+    room = image.shape[1] - origin[0] - 2
+    width = cv2.getTextSize(text, FONT, font_scale, style.font_thickness)[0][0]
+    if width > room > 0:
+        font_scale, width = font_scale * room / width, room
     cv2.putText(image, text, origin, FONT, font_scale, color, style.font_thickness, cv2.LINE_AA)
-    return cv2.getTextSize(text, FONT, font_scale, style.font_thickness)[0][0]
+    return width
 
 
 def _title_band(view_side: int) -> int:
@@ -335,9 +342,9 @@ def _draw_panel(
                 tw, th, base, pad = _label_size(f"id {person.track_id}", style)
                 anchor = ((k + 0.5) * slot, top + band + th + base + 2 * pad)
                 _draw_label(panel, f"id {person.track_id}", anchor, style, (width, height))
-        notes = [f"grid {grid[0]:g} mm"] + ([f"3D of {len(people)}, {hidden} more on the frame"] if hidden else [])
         if row == 0:
-            _put_text(panel, ", ".join(notes), (view_side // 40 + 2, top + view_side - band // 3), style, HINT, 0.8)
+            note = f"grid {grid[0]:g} mm" + (f"; 3D for {len(people)} of {len(people) + hidden}" if hidden else "")
+            _put_text(panel, note, (view_side // 40 + 2, top + view_side - band // 3), style, HINT, 0.8)
 
 
 @dataclass(frozen=True)
