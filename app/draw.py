@@ -157,7 +157,9 @@ def _draw_label(image: np.ndarray, text: str, anchor: tuple[float, float], style
     x1, y1 = x0 + tw + 2 * pad, y0 + th + base + 2 * pad
     cv2.rectangle(image, (x0, y0), (x1, y1), WHITE, -1)
     cv2.rectangle(image, (x0, y0), (x1, y1), INK, max(1, style.font_thickness // 2), cv2.LINE_AA)
-    cv2.putText(image, text, (x0 + pad, y1 - pad - base), FONT, style.font_scale, INK, style.font_thickness, cv2.LINE_AA)
+    cv2.putText(
+        image, text, (x0 + pad, y1 - pad - base), FONT, style.font_scale, INK, style.font_thickness, cv2.LINE_AA
+    )
 
 
 def _draw_skeleton_2d(image: np.ndarray, keypoints: np.ndarray, low: np.ndarray, style: _Style) -> None:
@@ -189,7 +191,9 @@ def _panel_background(width: int, height: int, view_side: int, min_score: float)
         top = row * view_side
         cv2.rectangle(panel, (1, top + 1), (width - 2, top + view_side - 2), BORDER, 1)
         _put_text(panel, title, (margin, top + _title_band(view_side) * 3 // 4), style, INK, 0.8)
-    _draw_legend(panel, (margin, len(VIEWS) * view_side - max(6, view_side // 50)), width - 2 * margin, style, min_score)
+    _draw_legend(
+        panel, (margin, len(VIEWS) * view_side - max(6, view_side // 50)), width - 2 * margin, style, min_score
+    )
     panel.setflags(write=False)
     return panel
 
@@ -219,9 +223,7 @@ def _draw_legend(image: np.ndarray, origin: tuple[int, int], width: int, style: 
         x += _put_text(image, text, (int(x), y), style, INK, scale) + 3 * em
 
 
-def _put_text(
-    image: np.ndarray, text: str, origin: tuple[int, int], style: _Style, color, scale: float = 1.0
-) -> int:
+def _put_text(image: np.ndarray, text: str, origin: tuple[int, int], style: _Style, color, scale: float = 1.0) -> int:
     """Text with its baseline at origin, shrunk when it would run off the image's right edge; returns its width
     in pixels."""
     font_scale = style.font_scale * scale
@@ -280,7 +282,9 @@ def _draw_person_3d(
     lo, hi = ticks[0], ticks[-1]
     corners = np.array([[lo, floor_y, lo], [hi, floor_y, lo], [hi, floor_y, hi], [lo, floor_y, hi]])
     cv2.fillConvexPoly(panel, np.array(_fixed(to_pixels(corners)), np.int32), FLOOR, cv2.LINE_AA, SHIFT)
-    lines = [[[t, floor_y, lo], [t, floor_y, hi]] for t in ticks] + [[[lo, floor_y, t], [hi, floor_y, t]] for t in ticks]
+    lines = [[[t, floor_y, lo], [t, floor_y, hi]] for t in ticks] + [
+        [[lo, floor_y, t], [hi, floor_y, t]] for t in ticks
+    ]
     cv2.polylines(panel, np.array(_fixed(to_pixels(np.array(lines))), np.int32), False, GRID, 1, cv2.LINE_AA, SHIFT)
 
     pose = np.where(finite[:, None], pose, 0.0)  # missing joints are never drawn; zeros keep the arithmetic finite

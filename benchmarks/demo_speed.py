@@ -253,8 +253,11 @@ def load_note(load: dict) -> str:
     busy = max(load.values()) > 0.5 * cores
     return (
         f"Load average (1 min) {load['start']:.1f} at the start and {load['end']:.1f} at the end on {cores} cores: "
-        + ("the machine was shared with other jobs while measured, so times are higher than on an idle one." if busy
-           else "the machine was otherwise idle.")
+        + (
+            "the machine was shared with other jobs while measured, so times are higher than on an idle one."
+            if busy
+            else "the machine was otherwise idle."
+        )
     )
 
 
@@ -391,9 +394,9 @@ def main() -> None:
         "selected results afterwards.",
         "",
         f"Figures are timed as the fastest of {REPEATS} renderings each, on the first 10 photos with people.",
-        f"The fast drawing (`app.draw.draw_frame`, OpenCV) of the same photos takes {per['draw_frame']['median_ms']:.1f} ms "
-        f"({per['draw_frame_png']['median_ms']:.1f} ms with the PNG encoding) against "
-        f"{per['render_figure']['median_ms']:.0f} ms for the matplotlib figure.",
+        "The fast drawing (`app.draw.draw_frame`, OpenCV) of the same photos takes "
+        f"{per['draw_frame']['median_ms']:.1f} ms ({per['draw_frame_png']['median_ms']:.1f} ms with the PNG encoding)",
+        f"against {per['render_figure']['median_ms']:.0f} ms for the matplotlib figure.",
     ]
     if video is not None:
         lines += video_lines(video)

@@ -134,7 +134,8 @@ def test_id_label_above_the_head_on_frame_and_in_panel(photo):
     frame_rows = np.flatnonzero(changed[:, : layout.frame_width].any(axis=1))
     assert len(frame_rows) > 5
     assert frame_rows.max() < person.keypoints_2d[:, 1].min()  # the label is above the highest joint
-    box = with_id[frame_rows.min() : frame_rows.max() + 1, : layout.frame_width][changed[frame_rows.min() : frame_rows.max() + 1, : layout.frame_width]]
+    band = slice(frame_rows.min(), frame_rows.max() + 1), slice(0, layout.frame_width)
+    box = with_id[band][changed[band]]  # (N, 3) the pixels the label changed
     assert (box.max(axis=1) < 80).sum() > 10  # dark text ...
     assert (box.min(axis=1) > 240).sum() > 10  # ... on a white box
     assert changed[: layout.view_side, layout.frame_width :].sum() > 50  # and one above the 3D skeleton
@@ -165,7 +166,9 @@ def test_no_people_and_absent_tracks(photo):
     layout = frame_layout(*photo.shape[:2])
     assert np.array_equal(empty[:, : layout.frame_width], photo)
     assert (empty[layout.view_side // 3 :, layout.frame_width + 10 :] < 150).any()  # "no person found"
-    absent = DrawnPerson(4, np.full((NUM_JOINTS, 2), np.nan), np.full(NUM_JOINTS, np.nan), np.full((NUM_JOINTS, 3), np.nan))
+    absent = DrawnPerson(
+        4, np.full((NUM_JOINTS, 2), np.nan), np.full(NUM_JOINTS, np.nan), np.full((NUM_JOINTS, 3), np.nan)
+    )
     assert np.array_equal(draw_frame(photo, [absent]), empty)
 
 
@@ -212,7 +215,6 @@ def test_bad_frame_is_rejected(photo):
         draw_frame(photo.astype(np.float32), [])
     with pytest.raises(ValueError, match="panel_height"):
         draw_frame(photo, [], panel_height=50)
-
 
 
 def test_pictures_are_written_whole(photo, tmp_path):
