@@ -4,6 +4,7 @@
     svmac-demo clip.mp4 --out-dir results/        (clip.json, clip.npz, clip_svmac.mp4)
     svmac-demo --frames frames/ --fps 30 --out-dir results/   (a folder of numbered images as a clip)
     svmac-demo folder/ --out-dir results/         (every photo and video below folder/, recursively)
+    ... --bvh --world --csv --html                (motion outputs: docs/motion_outputs.md)
 
 Exit status: 0 all inputs processed (finding no person counts as processed), 1 some input
 failed (the others are still done, the summary says which and why), 2 the command itself
@@ -11,6 +12,7 @@ cannot run (bad option, weights, output folder).
 """
 
 import argparse
+import glob
 import json
 import sys
 import time
@@ -19,16 +21,21 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from app.output import result_record, write_json, write_npz
+from app.clip import Clip, photo_clip
+from app.motion import MotionOptions, clip_motion, worlds_of
+from app.output import clip_from_record, result_record, write_json, write_npz
 from app.pipeline import DEFAULT_WEIGHTS, REPOSITORY_ROOT, ImageResult, Lifter, LiftedPerson, detect_image, lift_results
 from app.video import ClipOutputs, ClipResult, VideoOptions, lift_clip, write_clip_outputs
 from app.video_io import VIDEO_EXTENSIONS, is_video_path, open_clip
+from app.world import DEFAULT_FOV_DEG, MAX_HEIGHT_M, MIN_HEIGHT_M, WorldFrame, clip_to_world
 from detector_adapters.image_io import IMAGE_EXTENSIONS, is_image_path, load_image
 from lifter.checkpoint import atomic_write_text, check_writable
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.inference import pick_device
 
 SUMMARY_NAME = "summary.json"
+TABLE_NAME = "results.csv"  # a folder's photos, one row per image and person (--csv)
+GALLERY_NAME = "index.html"  # a folder's pages (--html)
 FIGURE_SUFFIXES = (".png", ".pdf", ".jpg", ".svg")
 # The bundled example: a real clip of several people walking (examples/README.md says where from).
 EXAMPLE_CLIP = REPOSITORY_ROOT / "examples" / "pose2sim_cam01.mp4"
@@ -40,6 +47,15 @@ class Job:
     name: str  # how the image is named in outputs and messages (relative to the batch folder)
     figure: Path | None
     json: Path | None
+    html: Path | None = None  # the interactive page
+    bvh_stem: Path | None = None  # one BVH per person: <bvh_stem>.person<ID>.bvh
+
+    def bvh_path(self, person_id: int) -> Path:
+        return self.bvh_stem.with_name(f"{self.bvh_stem.name}.person{person_id}.bvh")
+
+    def paths(self) -> list[Path]:
+        """The outputs whose names are known before the photo is read."""
+        return [path for path in (self.figure, self.json, self.html) if path is not None]
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,25 @@ class ClipJob:
     source: Path  # a video file, or a folder of numbered frames
     name: str  # how the clip is named in outputs and messages
     outputs: ClipOutputs
+
+
+@dataclass(frozen=True)
+class BatchOutputs:
+    """Outputs over all photos of a run: the table (--csv) and, for a folder, the gallery (--html)."""
+
+    csv: Path | None = None
+    gallery: Path | None = None
+
+
+@dataclass
+class Collected:
+    """What the run-wide outputs need of each input finished in this run, by input name: a photo's
+    clip and world frames for the table, every page for the gallery (not the pictures: a large
+    folder must not pile up images in memory)."""
+
+    tables: dict[str, tuple[Clip, dict | None]] = field(default_factory=dict)
+    pages: dict[str, object] = field(default_factory=dict)  # app.html_view.HtmlPage
+    bvh: dict[str, list[Path]] = field(default_factory=dict)  # the BVH files written
 
 
 @dataclass
@@ -128,17 +163,38 @@ def check_writable_folder(folder: Path) -> None:
         raise SvmacError(f"cannot write to output folder {folder}: {err.strerror or err}") from None
 
 
-def single_image_jobs(args: argparse.Namespace, image: Path) -> list[Job]:
+def single_image_jobs(args: argparse.Namespace, image: Path) -> tuple[list[Job], BatchOutputs]:
+    """One photo: --out, --json, --npz and --csv FILE name its outputs; the page and the BVH files go
+    beside the JSON (the current folder without one), named after the photo: photo.jpg.html,
+    photo.jpg.person0.bvh, ..."""
     if args.out_dir is not None:
         raise SvmacError("--out-dir is for a folder or a video; for one image use --out FIGURE")
     figure = None if args.no_figure else Path(args.out or f"{image.stem}_svmac.png")
     check_figure_name(figure)
-    jobs = [Job(image, image.name, figure, Path(args.json) if args.json else None)]
-    for path in (figure, jobs[0].json, Path(args.npz) if args.npz else None):
+    result = Path(args.json) if args.json else None
+    base = (result.parent if result is not None else Path(".")) / image.name
+    job = Job(image, image.name, figure, result, html=suffixed(base, ".html") if args.html else None,
+              bvh_stem=base if args.bvh else None)  # fmt: skip
+    table = None if args.csv is None else Path(args.csv or suffixed(base, ".csv"))
+    for path in (*job.paths(), Path(args.npz) if args.npz else None, table):
         if path is not None:
             check_writable(path, args.overwrite)
             check_writable_folder(path.parent)
-    return jobs
+    if job.bvh_stem is not None:
+        check_no_bvh(job.bvh_stem, ".person*.bvh", args.overwrite)
+    return [job], BatchOutputs(csv=table)
+
+
+def suffixed(base: Path, suffix: str) -> Path:
+    """base with suffix added to its full name (photo.jpg -> photo.jpg.html)."""
+    return base.with_name(base.name + suffix)
+
+
+def check_no_bvh(stem: Path, pattern: str, overwrite: bool) -> None:
+    """BVH names depend on the people found: refuse when any file of the stem's pattern exists."""
+    existing = sorted(stem.parent.glob(glob.escape(stem.name) + pattern))
+    if existing and not overwrite:
+        raise SvmacError(f"{existing[0]} exists; pass --overwrite to replace it")
 
 
 def check_figure_name(figure: Path | None) -> None:
@@ -147,43 +203,63 @@ def check_figure_name(figure: Path | None) -> None:
 
 
 def clip_outputs(base: Path, args: argparse.Namespace) -> ClipOutputs:
-    """DIR/<clip>.json, .npz, .csv and, unless --no-figure, <clip>_svmac.mp4."""
+    """DIR/<clip>.json, .npz, .csv, unless --no-figure <clip>_svmac.mp4, with --html <clip>.html and
+    with --bvh <clip>_track<ID>.bvh."""
     return ClipOutputs(
-        json=base.with_name(base.name + ".json"),
-        npz=base.with_name(base.name + ".npz"),
-        csv=base.with_name(base.name + ".csv"),
-        video=None if args.no_figure else base.with_name(base.name + "_svmac.mp4"),
+        json=suffixed(base, ".json"),
+        npz=suffixed(base, ".npz"),
+        csv=suffixed(base, ".csv"),
+        video=None if args.no_figure else suffixed(base, "_svmac.mp4"),
+        html=suffixed(base, ".html") if args.html else None,
+        bvh_stem=base if args.bvh else None,
     )
 
 
 def single_clip_job(args: argparse.Namespace, source: Path) -> ClipJob:
-    """One video or frame folder: --out-dir DIR gets every output; --out, --json and --npz name single
-    ones (--out: a still of the busiest frame); with none of them, every output goes to the current folder."""
+    """One video or frame folder: --out-dir DIR gets every output; --out, --json, --npz and --csv FILE
+    name single ones (--out: a still of the busiest frame); with none of them, every output goes to the
+    current folder. The page and the BVH files go into --out-dir, else beside the JSON."""
     out_dir = args.out_dir
     if args.out is None and args.json is None and args.npz is None and out_dir is None:
         out_dir = "."
     outputs = clip_outputs(Path(out_dir) / source.stem, args) if out_dir is not None else ClipOutputs()
     still = None if args.out is None or args.no_figure else Path(args.out)
     check_figure_name(still)
+    folder = Path(out_dir) if out_dir is not None else Path(args.json or args.npz or args.out).parent
+    motion = clip_outputs(folder / source.stem, args)
+    table = outputs.csv
+    if args.csv:
+        table = Path(args.csv)
+    elif table is None and args.csv == "":
+        table = motion.csv
     outputs = ClipOutputs(
         json=Path(args.json) if args.json else outputs.json,
         npz=Path(args.npz) if args.npz else outputs.npz,
-        csv=outputs.csv,
+        csv=table,
         video=outputs.video,
         still=still,
+        html=motion.html,
+        bvh_stem=motion.bvh_stem,
     )
-    if not outputs.paths():
+    if not outputs.paths() and outputs.bvh_stem is None:
         raise SvmacError("nothing to write: --no-figure leaves no --out figure; add --out-dir, --json or --npz")
     for path in outputs.paths():
         check_writable(path, args.overwrite)
         check_writable_folder(path.parent)
+    if outputs.bvh_stem is not None:
+        check_writable_folder(outputs.bvh_stem.parent)
+        check_no_bvh(outputs.bvh_stem, "_track*.bvh", args.overwrite)
     return ClipJob(source, source.name, outputs)
 
 
-def batch_jobs(args: argparse.Namespace, folder: Path) -> tuple[list[Job], list[ClipJob]]:
-    """Every photo and every video below folder: photos as today, each video as a clip."""
+def batch_jobs(args: argparse.Namespace, folder: Path) -> tuple[list[Job], list[ClipJob], BatchOutputs]:
+    """Every photo and every video below folder: photos as today, each video as a clip; the photos'
+    table and the gallery in --out-dir. Those two describe the whole folder, so, like summary.json,
+    every run writes them anew (with the inputs an earlier run finished)."""
     if args.out is not None or args.json is not None:
         raise SvmacError("a folder is processed with --out-dir DIR (outputs for each photo and video)")
+    if args.csv:
+        raise SvmacError(f"a folder's table is written to --out-dir as {TABLE_NAME}: give --csv without a file name")
     if args.out_dir is None:
         raise SvmacError(f"{folder} is a folder: give --out-dir DIR for the results")
     out_dir = Path(args.out_dir).resolve()
@@ -201,8 +277,9 @@ def batch_jobs(args: argparse.Namespace, folder: Path) -> tuple[list[Job], list[
         relative = image.relative_to(folder)
         # The full file name is kept (photo.jpg -> photo.jpg.json) so photo.jpg and photo.png never collide.
         base = Path(args.out_dir) / relative.parent / relative.name
-        figure = None if args.no_figure else base.with_name(base.name + ".png")
-        jobs.append(Job(image, str(relative), figure, base.with_name(base.name + ".json")))
+        figure = None if args.no_figure else suffixed(base, ".png")
+        html = suffixed(base, ".html") if args.html else None
+        jobs.append(Job(image, str(relative), figure, suffixed(base, ".json"), html, base if args.bvh else None))
     stems = [video.with_suffix("") for video in videos]
     clip_jobs = []
     for video, stem in zip(videos, stems):
@@ -210,11 +287,34 @@ def batch_jobs(args: argparse.Namespace, folder: Path) -> tuple[list[Job], list[
         # walk.mp4 -> walk.json, walk_svmac.mp4; walk.mp4 beside walk.avi -> walk.mp4.json, ...
         name = relative.name if stems.count(stem) > 1 else relative.stem
         clip_jobs.append(ClipJob(video, str(relative), clip_outputs(Path(args.out_dir) / relative.parent / name, args)))
-    return jobs, clip_jobs
+    out_dir = Path(args.out_dir)
+    batch = BatchOutputs(csv=out_dir / TABLE_NAME if args.csv is not None and images else None,
+                         gallery=out_dir / GALLERY_NAME if args.html else None)  # fmt: skip
+    return jobs, clip_jobs, batch
 
 
-def already_done(job: Job) -> bool:
-    return job.json is not None and job.json.exists() and (job.figure is None or job.figure.exists())
+def already_done(job: Job, args: argparse.Namespace) -> bool:
+    if job.json is None or not all(path.exists() for path in job.paths()):
+        return False
+    return has_motion(job.json, args)
+
+
+def has_motion(result: Path, args: argparse.Namespace) -> bool:
+    """Whether a finished input's JSON has what --bvh and --world ask for (an earlier run may not
+    have asked): every person (photo) or track (clip) with its BVH file and world placement."""
+    if not (args.bvh or args.world):
+        return True
+    try:
+        record = json.loads(result.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    entries = record.get("people") if record.get("kind") == "photo" else record.get("tracks")
+    for entry in entries or []:
+        if args.bvh and not ("bvh" in entry and (result.parent / entry["bvh"]["file"]).exists()):
+            return False
+        if args.world and "world" not in entry:
+            return False
+    return entries is not None
 
 
 def render(result: ImageResult, figure: Path, args: argparse.Namespace, title: str) -> None:
@@ -225,14 +325,14 @@ def render(result: ImageResult, figure: Path, args: argparse.Namespace, title: s
 
 
 def process(
-    jobs: list[Job], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary
+    jobs: list[Job], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary, collected: Collected
 ) -> list[tuple[str, list[LiftedPerson]]]:
     """Run every job, lifting the people of args.batch_size images at a time; never stops on a bad image.
 
     Returns the people of every processed image (not the photos: a large folder must not pile
     up decoded images in memory)."""
     finished: list[tuple[str, list[LiftedPerson]]] = []
-    todo = [job for job in jobs if args.overwrite or not already_done(job)]
+    todo = [job for job in jobs if args.overwrite or not already_done(job, args)]
     summary.skipped += [job.name for job in jobs if job not in todo]
     show_progress = len(todo) > 1 and not args.quiet
     with tqdm(total=len(todo), unit="image", disable=not show_progress, file=sys.stderr) as progress:
@@ -260,8 +360,8 @@ def process(
             summary.seconds["lift"] += lift_results(lifter, results, detections)
             for job, result in zip(chunk, results):
                 try:
-                    write_outputs(job, result, detector, lifter, args, summary)
-                except (OSError, ValueError) as err:
+                    write_outputs(job, result, detector, lifter, args, summary, collected)
+                except (OSError, ValueError, SvmacError) as err:
                     summary.failed[job.name] = f"cannot write output: {err}"
                 else:
                     summary.processed.append(job.name)
@@ -272,18 +372,47 @@ def process(
     return finished
 
 
-def write_outputs(job: Job, result: ImageResult, detector, lifter: Lifter, args, summary: Summary) -> None:
+def motion_options(args: argparse.Namespace) -> MotionOptions:
+    return MotionOptions(bvh=args.bvh, world=world_frame(args), min_score=args.min_score)
+
+
+def world_frame(args: argparse.Namespace) -> WorldFrame | None:
+    if not args.world:
+        return None
+    return WorldFrame(height_m=args.height, focal_px=args.focal, fov_deg=args.fov, min_score=args.min_score)
+
+
+def write_outputs(
+    job: Job, result: ImageResult, detector, lifter: Lifter, args, summary: Summary, collected: Collected
+) -> None:
+    """The photo's outputs: BVH files, figure, page, then the JSON; its table rows and page are kept
+    for the run-wide table and gallery."""
+    height, width = result.image.shape[:2]
+    clip = photo_clip(job.name, width, height, result.people)
+    # An unfinished input's BVH files are replaced: a single photo's were checked before it was read.
+    motions = clip_motion(clip, motion_options(args), job.bvh_path if job.bvh_stem is not None else None)
+    if args.bvh:
+        collected.bvh[job.name] = [motion.bvh.path for motion in motions.values()]
     if job.figure is not None:
         tic = time.perf_counter()
         render(result, job.figure, args, title=job.name)
         summary.seconds["render"] += time.perf_counter() - tic
+    if job.html is not None:
+        from app.html_view import write_clip_html
+
+        page = write_clip_html(job.html, clip, [result.image], overwrite=True, min_score=args.min_score)
+        collected.pages[job.name] = page
     # The JSON goes last: its presence is what marks an image as done for a re-run.
     if job.json is not None:
-        write_json(job.json, result_record(result, detector, lifter, job.name))
+        write_json(job.json, result_record(result, detector, lifter, job.name, motions))
+    collected.tables[job.name] = (clip, worlds_of(motions))
 
 
-def clip_done(job: ClipJob) -> bool:
-    return job.outputs.json is not None and all(path.exists() for path in job.outputs.paths())
+def clip_done(job: ClipJob, args: argparse.Namespace) -> bool:
+    outputs = job.outputs
+    if outputs.json is None or not all(path.exists() for path in outputs.paths()):
+        return False
+    return has_motion(outputs.json, args)
 
 
 def video_options(args: argparse.Namespace) -> VideoOptions:
@@ -313,12 +442,14 @@ def clip_stats(result: ClipResult, seconds: float) -> dict:
     }
 
 
-def process_clips(jobs: list[ClipJob], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary) -> None:
+def process_clips(
+    jobs: list[ClipJob], detector, lifter: Lifter, args: argparse.Namespace, summary: Summary, collected: Collected
+) -> None:
     """Each clip in turn, never stopping the batch on a bad one; nothing is written for a clip that fails."""
     from app.output import clip_record
 
     options = video_options(args)
-    todo = [job for job in jobs if args.overwrite or not clip_done(job)]
+    todo = [job for job in jobs if args.overwrite or not clip_done(job, args)]
     summary.skipped += [job.name for job in jobs if job not in todo]
     for job in todo:
         start = time.perf_counter()
@@ -331,14 +462,17 @@ def process_clips(jobs: list[ClipJob], detector, lifter: Lifter, args: argparse.
             drawing = job.outputs.video is not None
             with tqdm(total=result.clip.num_frames, unit="frame", desc="drawing", file=sys.stderr,
                       disable=args.quiet or not drawing) as bar:  # fmt: skip
-                write_clip_outputs(
+                page = write_clip_outputs(
                     result,
                     job.outputs,
                     reopen=lambda: open_clip(job.source, options.fps),
-                    record=lambda r: clip_record(r.clip, detector, lifter, video_record(r), processing_record(options)),
+                    record=lambda r, motions: clip_record(
+                        r.clip, detector, lifter, video_record(r), processing_record(options), motions
+                    ),
                     min_score=args.min_score,
                     dpi=args.dpi,
                     progress=bar.update,
+                    motion=motion_options(args),
                 )
         except SvmacError as err:
             summary.failed[job.name] = str(err).removeprefix(f"{job.source}: ")
@@ -350,6 +484,10 @@ def process_clips(jobs: list[ClipJob], detector, lifter: Lifter, args: argparse.
             summary.failed[job.name] = f"failed: {type(err).__name__}: {err}".splitlines()[0]
             continue
         summary.clips[job.name] = clip_stats(result, time.perf_counter() - start)
+        if page is not None:
+            collected.pages[job.name] = page
+        if job.outputs.bvh_stem is not None:
+            collected.bvh[job.name] = [job.outputs.bvh_path(track.track_id) for track in result.clip.tracks]
         if result.notes:
             summary.notes[job.name] = result.notes
         if not result.clip.tracks:
@@ -402,6 +540,24 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> None:
                      help="smooth with past frames only, as a live stream would (more lag, no look-ahead)")  # fmt: skip
 
 
+def add_motion_arguments(parser: argparse.ArgumentParser) -> None:
+    mot = parser.add_argument_group("motion outputs (docs/motion_outputs.md); joint angles are always in the JSON")
+    mot.add_argument("--bvh", action="store_true",
+                     help="a BVH file per person (photo.jpg.person<ID>.bvh) or track (<clip>_track<ID>.bvh)")
+    mot.add_argument("--world", action="store_true",
+                     help="add each person's joints in a world frame: metres, y up, floor at y = 0, root path")
+    mot.add_argument("--height", type=float, metavar="METRES",
+                     help="--world: the person's standing height (default: the bone-length prior's adult)")
+    mot.add_argument("--focal", type=float, metavar="PX", help="--world: the camera's focal length in pixels")
+    mot.add_argument("--fov", type=float, metavar="DEG",
+                     help=f"--world: field of view across the image's longer side (default {DEFAULT_FOV_DEG:g})")
+    mot.add_argument("--csv", nargs="?", const="", metavar="FILE",
+                     help=f"a table, one row per image or frame and person: FILE for a photo or clip, "
+                          f"{TABLE_NAME} in --out-dir for a folder's photos (clips always get <clip>.csv)")
+    mot.add_argument("--html", action="store_true",
+                     help=f"an offline page per photo or clip with a 3D view to turn; a folder's {GALLERY_NAME}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="svmac-demo",
@@ -419,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--no-figure", action="store_true", help="skip figures and annotated videos (much faster)")
     out.add_argument("--overwrite", action="store_true", help="replace existing outputs, redo finished inputs")
     out.add_argument("--dpi", type=int, default=100, help="figure resolution (default 100)")
+    add_motion_arguments(p)
     add_video_arguments(p)
     add_detector_arguments(p)
     add_lifter_arguments(p)
@@ -439,15 +596,30 @@ def check_options(args: argparse.Namespace) -> None:
         raise SvmacError("--fps must be within (0, 1000]")
     if args.frames is not None and args.fps is None:
         args.fps = 30.0
+    check_world_options(args)
 
 
-def plan(args: argparse.Namespace) -> tuple[Path, list[Job], list[ClipJob]]:
-    """The input and what to do with it: photo jobs and clip jobs."""
+def check_world_options(args: argparse.Namespace) -> None:
+    given = [name for name in ("height", "focal", "fov") if getattr(args, name) is not None]
+    if given and not args.world:
+        raise SvmacError(f"--{given[0]} is for --world (the world frame)")
+    if args.focal is not None and args.fov is not None:
+        raise SvmacError("give --focal or --fov, not both")
+    if args.height is not None and not MIN_HEIGHT_M <= args.height <= MAX_HEIGHT_M:
+        raise SvmacError(f"--height is in metres, between {MIN_HEIGHT_M:g} and {MAX_HEIGHT_M:g}")
+    if args.focal is not None and not 0 < args.focal < 1e6:
+        raise SvmacError("--focal must be a positive number of pixels")
+    if args.fov is not None and not 1 <= args.fov <= 179:
+        raise SvmacError("--fov must be between 1 and 179 degrees")
+
+
+def plan(args: argparse.Namespace) -> tuple[Path, list[Job], list[ClipJob], BatchOutputs]:
+    """The input and what to do with it: photo jobs, clip jobs and the run-wide outputs."""
     if args.frames is not None:
         source = Path(args.frames)
         if not source.is_dir():
             raise SvmacError(f"--frames {source}: no such folder")
-        return source, [], [single_clip_job(args, source)]
+        return source, [], [single_clip_job(args, source)], BatchOutputs()
     source = EXAMPLE_CLIP if args.example else Path(args.input)
     if source.is_dir():
         return source, *batch_jobs(args, source)
@@ -456,20 +628,73 @@ def plan(args: argparse.Namespace) -> tuple[Path, list[Job], list[ClipJob]]:
     if is_video_path(source):
         if args.detector == "gt":
             raise SvmacError("--detector gt finds people by image file name; it cannot read a video")
-        return source, [], [single_clip_job(args, source)]
-    return source, single_image_jobs(args, source), []
+        return source, [], [single_clip_job(args, source)], BatchOutputs()
+    jobs, run_outputs = single_image_jobs(args, source)
+    return source, jobs, [], run_outputs
 
 
-def report_single(summary: Summary, results: list, jobs: list[Job], clip_jobs: list[ClipJob], args) -> None:
+def write_run_outputs(
+    batch: BatchOutputs, jobs: list[Job], clip_jobs: list[ClipJob], collected: Collected, args, summary: Summary,
+    title: str,
+) -> None:  # fmt: skip
+    """The photos' table and the gallery, over every finished input: this run's, and those an earlier
+    run finished (read back from their JSON), in input order."""
+    skipped = set(summary.skipped)
+    if batch.csv is not None:
+        from app.table import write_csv
+
+        tables = []
+        for job in jobs:
+            if job.name in collected.tables:
+                tables.append(collected.tables[job.name])
+            elif job.name in skipped:
+                clip = clip_from_record(json.loads(job.json.read_text(encoding="utf-8")))
+                worlds = clip_to_world(clip, world_frame(args)) if args.world else None
+                tables.append((clip, worlds or None))
+        if tables:
+            write_csv(batch.csv, [clip for clip, _ in tables], [worlds for _, worlds in tables])
+    if batch.gallery is not None:
+        from app.html_view import write_gallery
+
+        pages = []
+        for job in [*jobs, *clip_jobs]:
+            if job.name in collected.pages:
+                pages.append(collected.pages[job.name])
+            elif job.name in skipped:
+                pages.append(finished_page(job))
+        write_gallery(batch.gallery, pages, title=title, overwrite=True)
+
+
+def finished_page(job: Job | ClipJob):
+    """The gallery entry of a page an earlier run wrote: its thumbnail drawn again from the JSON (on
+    the photo; on a plain card for a clip, whose frames are not decoded again)."""
+    from app.html_view import HtmlPage, _thumbnail
+
+    if isinstance(job, Job):
+        clip = clip_from_record(json.loads(job.json.read_text(encoding="utf-8")))
+        from PIL import Image
+
+        thumbnail = _thumbnail(Image.fromarray(load_image(job.image)), clip, 0)
+        return HtmlPage(job.html, job.name, 1, len(clip.tracks), thumbnail)
+    clip = clip_from_record(json.loads(job.outputs.json.read_text(encoding="utf-8")))
+    thumbnail = _thumbnail(None, clip, clip.num_frames // 2)
+    return HtmlPage(job.outputs.html, job.name, clip.num_frames, len(clip.tracks), thumbnail)
+
+
+def report_single(
+    summary: Summary, results: list, jobs: list[Job], clip_jobs: list[ClipJob], batch: BatchOutputs,
+    collected: Collected, args,
+) -> None:  # fmt: skip
     """The one line printed for a single photo or clip."""
     if jobs and summary.processed:
         people = results[0][1]
         found = f"{len(people)} person(s)" if people else "no person found"
-        written = ", ".join(str(p) for p in (jobs[0].figure, jobs[0].json, args.npz) if p)
+        paths = [*jobs[0].paths(), args.npz, batch.csv, *collected.bvh.get(jobs[0].name, [])]
+        written = ", ".join(str(p) for p in paths if p)
         print(f"{jobs[0].name}: {found}" + (f"; wrote {written}" if written else ""))
     for job in clip_jobs:
         if job.name in summary.clips:
-            written = ", ".join(map(str, job.outputs.paths()))
+            written = ", ".join(map(str, [*job.outputs.paths(), *collected.bvh.get(job.name, [])]))
             print(f"{job.name}: {clip_line(summary.clips[job.name])}; wrote {written}")
         for note in summary.notes.get(job.name, []):
             print(f"note: {job.name}: {note}")
@@ -479,15 +704,17 @@ def report_single(summary: Summary, results: list, jobs: list[Job], clip_jobs: l
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_options(args)
-    source, jobs, clip_jobs = plan(args)
+    source, jobs, clip_jobs, run_outputs = plan(args)
     lifter = Lifter(Path(args.weights), args.device, args.flip_average)
     detector = build_detector(args)
 
-    summary = Summary()
-    results = process(jobs, detector, lifter, args, summary) if jobs else []
-    process_clips(clip_jobs, detector, lifter, args, summary)
+    summary, collected = Summary(), Collected()
+    results = process(jobs, detector, lifter, args, summary, collected) if jobs else []
+    process_clips(clip_jobs, detector, lifter, args, summary, collected)
     if args.npz and jobs:
         write_npz(Path(args.npz), results)
+    if jobs and summary.processed or source.is_dir():
+        write_run_outputs(run_outputs, jobs, clip_jobs, collected, args, summary, f"svmac: {source.name}")
     batch = source.is_dir() and args.frames is None
     if batch or (clip_jobs and args.out_dir is not None):
         summary_text = json.dumps(summary.record(), indent=1) + "\n"
@@ -496,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
         if batch:
             print("\n".join(summary.lines()))
         else:
-            report_single(summary, results, jobs, clip_jobs, args)
+            report_single(summary, results, jobs, clip_jobs, run_outputs, collected, args)
     for name, reason in summary.failed.items():
         print(f"error: {name}: {reason}", file=sys.stderr)
     return 1 if summary.failed else 0

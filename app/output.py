@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from app.clip import Clip, PoseTrack, photo_clip
+from app.motion import TrackMotion
 from app.pipeline import ImageResult, Lifter, LiftedPerson
 from lifter.checkpoint import atomic_write, atomic_write_text
 from lifter.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
@@ -36,8 +37,8 @@ def rounded(array: np.ndarray, digits: int) -> list:
     return np.round(np.asarray(array, dtype=np.float64), digits).tolist()
 
 
-def person_record(track: PoseTrack, row: int) -> dict:
-    """One person in one frame (or photo): row indexes the track's per-frame arrays."""
+def person_record(track: PoseTrack, row: int, motion: TrackMotion | None = None) -> dict:
+    """One person in one frame (or photo): row indexes the track's per-frame arrays (and motion's)."""
     detector_keypoints = None
     if track.detector_keypoints is not None:
         detector_keypoints = {
@@ -48,7 +49,7 @@ def person_record(track: PoseTrack, row: int) -> dict:
             ],
             "scores": rounded(track.detector_scores[row], 4),
         }
-    return {
+    record = {
         "id": int(track.track_id),
         "score": None if track.detection_score is None else round(float(track.detection_score[row]), 4),
         "bbox": rounded(track.bbox[row], 2),
@@ -61,6 +62,22 @@ def person_record(track: PoseTrack, row: int) -> dict:
         "detector_keypoints": detector_keypoints,
         "detector_pose_3d_m": None if track.detector_pose_3d_m is None else rounded(track.detector_pose_3d_m[row], 4),
     }
+    if motion is not None:
+        record["angles_deg"] = motion.angles_record(row)
+        if motion.world is not None:
+            record["world"] = {
+                "joints_m": rounded(motion.world.joints_m[row], 4),
+                "root_camera_m": rounded(motion.world.root_camera_m[row], 4),
+            }
+    return record
+
+
+def placement_record(world) -> dict:
+    """How a track was placed in the world frame (app.world.WorldTrack.summary), rounded."""
+    summary = world.summary()
+    for name in ("camera_height_m", "pitch_deg", "focal_px"):
+        summary[name] = round(float(summary[name]), 4)
+    return summary
 
 
 def lifter_description(lifter: Lifter) -> dict:
@@ -84,39 +101,61 @@ def header(kind: str, detector, lifter: Lifter) -> dict:
     }
 
 
-def result_record(result: ImageResult, detector, lifter: Lifter, image_name: str) -> dict:
+def result_record(
+    result: ImageResult, detector, lifter: Lifter, image_name: str, motions: dict[int, TrackMotion] | None = None
+) -> dict:
+    """The photo JSON; motions (app.motion.clip_motion of the photo's clip, by person id) add each
+    person's angles, world frame and BVH summary."""
     height, width = result.image.shape[:2]
     clip = photo_clip(image_name, width, height, result.people)
+    people = []
+    for track in clip.tracks:
+        motion = None if motions is None else motions[track.track_id]
+        person = person_record(track, 0, motion)
+        if motion is not None and motion.world is not None:
+            person["world"]["placement"] = placement_record(motion.world)
+        if motion is not None and motion.bvh is not None:
+            person["bvh"] = motion.bvh.to_json()
+        people.append(person)
     return {
         **header("photo", detector, lifter),
         "image": {"file": image_name, "width": width, "height": height},
         "status": "ok" if result.people else "no_person",
         "not_lifted": list(result.not_lifted),
-        "people": [person_record(track, 0) for track in clip.tracks],
+        "people": people,
     }
 
 
-def clip_record(clip: Clip, detector, lifter: Lifter, video: dict, processing: dict) -> dict:
-    """The clip JSON: video (file, fps, ...) and processing describe how it was made (docs/output_format.md)."""
+def clip_record(
+    clip: Clip, detector, lifter: Lifter, video: dict, processing: dict, motions: dict[int, TrackMotion] | None = None
+) -> dict:
+    """The clip JSON: video (file, fps, ...) and processing describe how it was made (docs/output_format.md);
+    motions (app.motion.clip_motion, by track id) add angles and world joints per person and frame, and
+    the world placement and BVH summary per track."""
     rows = frame_rows(clip)
     times = clip.frame_times()
+    motion_of = [None if motions is None else motions[track.track_id] for track in clip.tracks]
     frames = [
         {
             "index": index,
             "time_s": round(float(times[index]), 6),
-            "people": [person_record(clip.tracks[column], row) for column, row in rows[index]],
+            "people": [person_record(clip.tracks[column], row, motion_of[column]) for column, row in rows[index]],
         }
         for index in range(clip.num_frames)
     ]
-    tracks = [
-        {
+    tracks = []
+    for track, motion in zip(clip.tracks, motion_of):
+        entry = {
             "id": int(track.track_id),
             "frames": len(track.frames),
             "first_frame": int(track.frames[0]),
             "last_frame": int(track.frames[-1]),
         }
-        for track in clip.tracks
-    ]
+        if motion is not None and motion.world is not None:
+            entry["world"] = placement_record(motion.world)
+        if motion is not None and motion.bvh is not None:
+            entry["bvh"] = motion.bvh.to_json()
+        tracks.append(entry)
     return {
         **header("clip", detector, lifter),
         "video": {"file": clip.name, "width": clip.width, "height": clip.height, "num_frames": clip.num_frames,
@@ -210,3 +249,43 @@ def write_clip_npz(path: Path, clip: Clip) -> None:
         dense = clip.dense(name) if clip.tracks else np.zeros((clip.num_frames, 0, *shape))
         arrays[name] = dense.astype(np.float32)
     save_npz(path, arrays)
+
+
+def clip_from_record(record: dict) -> Clip:
+    """A photo or clip JSON read back as a Clip (numbers as rounded in the file): what a batch re-run
+    needs of the inputs it skips for its batch-wide CSV and gallery."""
+    if record["kind"] == "photo":
+        image = record["image"]
+        frames = [{"index": 0, "people": record["people"]}]
+        name, width, height, count, fps, times = image["file"], image["width"], image["height"], 1, None, None
+    else:
+        video, frames = record["video"], record["frames"]
+        name, width, height, count, fps = video["file"], video["width"], video["height"], len(frames), video["fps"]
+        times = np.array([frame["time_s"] for frame in frames]) if video["variable_frame_rate"] else None
+    rows: dict[int, list[tuple[int, dict]]] = {}
+    for frame in frames:
+        for person in frame["people"]:
+            rows.setdefault(person["id"], []).append((frame["index"], person))
+    tracks = []
+    for track_id, people in sorted(rows.items()):
+        persons = [person for _, person in people]
+
+        def field(key: str, dtype=np.float64) -> np.ndarray:
+            return np.array([person[key] for person in persons], dtype)
+
+        scores = [person["score"] for person in persons]
+        tracks.append(
+            PoseTrack(
+                track_id=track_id,
+                frames=np.array([index for index, _ in people], np.int64),
+                bbox=field("bbox"),
+                keypoints_2d=field("keypoints_2d"),
+                scores=field("scores"),
+                imputed=field("imputed", bool),
+                pose_3d=field("pose_3d"),
+                pose_3d_mm=field("pose_3d_mm"),
+                camera=field("camera"),
+                detection_score=None if None in scores else np.array(scores, np.float64),
+            )
+        )
+    return Clip(name=name, width=width, height=height, num_frames=count, fps=fps, tracks=tracks, times=times)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from app.clip import Clip, PoseTrack
+from app.motion import MotionOptions, clip_motion, worlds_of
 from app.pipeline import Lifter, prepare
 from app.video_io import Frame, ReadReport, VideoInfo, VideoWriter, open_clip
 from detector_adapters.base import DetectedPerson
@@ -346,40 +347,60 @@ def write_still(path: Path, result: ClipResult, frames: Iterable[Frame], min_sco
 
 @dataclass(frozen=True)
 class ClipOutputs:
-    """Where one clip's outputs go; None: not asked for. Issue 14's exporters add a field each."""
+    """Where one clip's outputs go; None: not asked for."""
 
     json: Path | None = None
     npz: Path | None = None
     csv: Path | None = None
     video: Path | None = None  # the annotated mp4
     still: Path | None = None  # the busiest frame as a figure (.png/.pdf/.jpg/.svg)
+    html: Path | None = None  # the interactive page (app.html_view)
+    bvh_stem: Path | None = None  # one BVH per track: <bvh_stem>_track<ID>.bvh
 
     def paths(self) -> list[Path]:
-        return [path for path in (self.json, self.npz, self.csv, self.video, self.still) if path is not None]
+        """Every output whose name is known before the clip is read (the BVH files depend on its tracks)."""
+        outputs = (self.json, self.npz, self.csv, self.video, self.still, self.html)
+        return [path for path in outputs if path is not None]
+
+    def bvh_path(self, track_id: int) -> Path:
+        return self.bvh_stem.with_name(f"{self.bvh_stem.name}_track{track_id}.bvh")
 
 
 def write_clip_outputs(
     result: ClipResult,
     outputs: ClipOutputs,
     reopen: Callable[[], Iterable[Frame]],
-    record: Callable[[ClipResult], dict],
+    record: Callable[[ClipResult, dict], dict],
     min_score: float,
     dpi: int,
     progress: Callable[[int], None],
-) -> None:
-    """Every asked-for output of one clip. reopen() streams the frames again for drawing; record()
-    gives the clip JSON. The JSON goes last: its presence marks the clip as done for a re-run."""
+    motion: MotionOptions = MotionOptions(),
+):
+    """Every asked-for output of one clip. reopen() streams the frames again for drawing; record(result,
+    motions) gives the clip JSON (motions: app.motion.clip_motion by track id). The JSON goes last: its
+    presence marks the clip as done for a re-run. -> the HTML page (app.html_view.HtmlPage) or None."""
     from app.output import write_clip_npz, write_json
 
+    clip = result.clip
+    bvh_path = outputs.bvh_path if outputs.bvh_stem is not None else None
+    motions = clip_motion(clip, MotionOptions(outputs.bvh_stem is not None, motion.world, motion.min_score), bvh_path)
     if outputs.video is not None:
         write_annotated_video(outputs.video, result, reopen(), min_score, progress)
     if outputs.still is not None:
         write_still(outputs.still, result, reopen(), min_score, dpi)
     if outputs.npz is not None:
-        write_clip_npz(outputs.npz, result.clip)
+        write_clip_npz(outputs.npz, clip)
     if outputs.csv is not None:
         from app.table import write_csv
 
-        write_csv(outputs.csv, result.clip)
+        write_csv(outputs.csv, clip, worlds_of(motions))
+    page = None
+    if outputs.html is not None:
+        from app.html_view import write_clip_html
+
+        # The paths were checked before the clip was read (or belong to an unfinished input of a batch).
+        frames = (frame.rgb for frame in reopen())
+        page = write_clip_html(outputs.html, clip, frames, overwrite=True, min_score=min_score)
     if outputs.json is not None:
-        write_json(outputs.json, record(result), compact=True)
+        write_json(outputs.json, record(result, motions), compact=True)
+    return page
