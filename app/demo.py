@@ -647,8 +647,7 @@ def write_run_outputs(
         for job in jobs:
             if job.name in collected.tables:
                 tables.append(collected.tables[job.name])
-            elif job.name in skipped:
-                clip = clip_from_record(json.loads(job.json.read_text(encoding="utf-8")))
+            elif job.name in skipped and (clip := read_back(job.name, job.json, summary)) is not None:
                 worlds = clip_to_world(clip, world_frame(args)) if args.world else None
                 tables.append((clip, worlds or None))
         if tables:
@@ -660,25 +659,39 @@ def write_run_outputs(
         for job in [*jobs, *clip_jobs]:
             if job.name in collected.pages:
                 pages.append(collected.pages[job.name])
-            elif job.name in skipped:
-                pages.append(finished_page(job))
+            elif job.name in skipped and (page := finished_page(job, summary)) is not None:
+                pages.append(page)
         write_gallery(batch.gallery, pages, title=title, overwrite=True)
 
 
-def finished_page(job: Job | ClipJob):
-    """The gallery entry of a page an earlier run wrote: its thumbnail drawn again from the JSON (on
-    the photo; on a plain card for a clip, whose frames are not decoded again)."""
+def read_back(name: str, result: Path, summary: Summary) -> Clip | None:
+    """The clip of an input an earlier run finished, from its JSON; None (and the input counted as
+    failed, so the run says so) when that JSON cannot be read."""
+    try:
+        return clip_from_record(json.loads(result.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        summary.failed[name] = f"cannot read its earlier result {result} (rerun with --overwrite): {err}"
+        return None
+
+
+def finished_page(job: Job | ClipJob, summary: Summary):
+    """The gallery entry (app.html_view.HtmlPage) of a page an earlier run wrote: its thumbnail drawn
+    again from the JSON, on the photo, or on a plain card for a clip (its frames are not decoded again)."""
+    from PIL import Image
+
     from app.html_view import HtmlPage, _thumbnail
 
-    if isinstance(job, Job):
-        clip = clip_from_record(json.loads(job.json.read_text(encoding="utf-8")))
-        from PIL import Image
-
-        thumbnail = _thumbnail(Image.fromarray(load_image(job.image)), clip, 0)
-        return HtmlPage(job.html, job.name, 1, len(clip.tracks), thumbnail)
-    clip = clip_from_record(json.loads(job.outputs.json.read_text(encoding="utf-8")))
-    thumbnail = _thumbnail(None, clip, clip.num_frames // 2)
-    return HtmlPage(job.outputs.html, job.name, clip.num_frames, len(clip.tracks), thumbnail)
+    photo = isinstance(job, Job)
+    result, page = (job.json, job.html) if photo else (job.outputs.json, job.outputs.html)
+    clip = read_back(job.name, result, summary)
+    if clip is None:
+        return None
+    try:
+        picture = Image.fromarray(load_image(job.image)) if photo else None
+    except SvmacError:  # the photo went since: its card stays plain
+        picture = None
+    thumbnail = _thumbnail(picture, clip, clip.num_frames // 2)
+    return HtmlPage(page, job.name, clip.num_frames, len(clip.tracks), thumbnail)
 
 
 def report_single(
