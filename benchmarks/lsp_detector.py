@@ -1,5 +1,10 @@
 """How well the default detector (MediaPipe Pose) finds the 40 annotated LSP people, in Human3.6M-17.
 
+The detector finds every person (person detector over several views, then the landmark model per
+person): the annotated athlete is compared with the person found nearest to it, and, as a single-answer
+check, with the largest person found. Several settings of the detector are measured side by side on the
+same photos (the default is chosen among them, so its number is measured on the photos it was chosen on).
+
 Prediction (mediapipe33) and annotation (lsp14) are both mapped to H36M-17 with the shipped
 tables. PCK@0.2 counts a joint as correct when it lies strictly within 0.2 torso sizes of the
 annotation; the torso size is LSP's usual one, the distance between the annotated left
@@ -12,7 +17,8 @@ grouped by how comparable they are:
   head top): detector error plus the disagreement of the two rules.
 
 Also: the error of each derived-joint rule against the same joint derived from LSP's annotated
-neck and head top, next to mmpose's COCO -> H36M rule, and the latency per image.
+neck and head top, next to mmpose's COCO -> H36M rule, and the time per photo and per person of
+detection plus lifting (wall time on a machine shared with other jobs, and the process's CPU time).
 
 Writes reports/lsp_detector.md and .json. Usage:
     OMP_NUM_THREADS=1 python benchmarks/lsp_detector.py [--data DIR]
@@ -50,6 +56,7 @@ LIMB_JOINTS = ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot",
 SAME_RULE_JOINTS = ("Hip", "Spine")
 DIFFERENT_RULE_JOINTS = ("Thorax", "Neck/Nose", "Head")
 PCK_THRESHOLD = 0.2
+TARGET_PCK = 70.0  # issue 13's goal for the 12 limb joints over all 40 photos
 # Where an annotated photo has several people, a detection is compared with the one whose
 # shoulders' and hips' midpoints are nearest (midpoints, so that a detection with left and right
 # swapped still finds its person). Detections whose midpoints are further than this many torso
@@ -75,6 +82,7 @@ class Detection:
     photo: Photo
     found: list[DetectedPerson]
     seconds: float
+    cpu_seconds: float
     annotation: DetectedPerson | None = None  # the annotated person nearest the detection (None: nobody found)
     prediction: DetectedPerson | None = None
     torso_distance: float = np.inf  # of their shoulders' and hips' midpoints, in torso sizes
@@ -136,10 +144,10 @@ def detect_all(detector, photo_list: list[Photo]) -> list[Detection]:
     detections = []
     for photo in photo_list:
         image = load_image(photo.path)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         found = detector.detect(image)
-        seconds = time.perf_counter() - start
-        detection = Detection(photo, found, seconds)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+        detection = Detection(photo, found, seconds, cpu_seconds)
         pair = match(found, photo.people)
         if pair is not None:
             detection.annotation, detection.prediction, detection.torso_distance = pair
@@ -179,6 +187,64 @@ def latency(seconds: list[float]) -> dict[str, float | str]:
     }
 
 
+# Detector settings measured side by side (MediaPipeDetector keyword arguments). The first is the
+# route of the legacy one-person graph (its person detector on the whole image, one landmark pass);
+# the default, MediaPipeDetector(), adds the quarter turns and the refining pass.
+SETTINGS: dict[str, dict] = {
+    "whole image only, one landmark pass": {"turns": (), "refine": False},
+    "+ quarter turns": {"refine": False},
+    "whole image only, refined": {"turns": ()},
+    "+ quarter turns, refined (default)": {},
+}
+DEFAULT_SETTING = "+ quarter turns, refined (default)"
+
+
+def pck_limbs(detections: list[Detection], largest: bool = False) -> np.ndarray:
+    """Per photo, whether each limb joint is within PCK_THRESHOLD torsos of the annotation: the person
+    found nearest to the annotated one, or the largest person found. -> (N, 12) bool"""
+    targets = np.stack([map_keypoints(LSP14_TO_H36M17, d.photo.people[0].keypoints)[0] for d in detections])
+    predicted = np.full_like(targets, np.nan)  # a missed photo: NaN, never within the threshold
+    for i, d in enumerate(detections):
+        person = (d.found[0] if d.found else None) if largest else d.prediction
+        if person is not None:
+            predicted[i] = to_h36m17(person)[0]
+    error = np.linalg.norm(predicted - targets, axis=-1) / torso_size(targets)[:, None]
+    return (np.nan_to_num(error, nan=np.inf) < PCK_THRESHOLD)[:, [H36M[name] for name in LIMB_JOINTS]]
+
+
+def lifting_seconds(detections: list[Detection]) -> list[float]:
+    """Seconds to map and lift the people each photo's detection found (the demo's batch of one photo)."""
+    from app.pipeline import ImageResult, Lifter, lift_results
+
+    lifter = Lifter(device="cpu")
+    seconds = []
+    for d in detections:
+        start = time.perf_counter()
+        lift_results(lifter, [ImageResult(path=d.photo.path, image=np.zeros((1, 1, 3), np.uint8))], [d.found])
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def measure_setting(lsp: list[Photo], options: dict) -> tuple[list[Detection], dict]:
+    detector = mediapipe_adapter.MediaPipeDetector(**options)
+    detections = detect_all(detector, lsp)
+    detector.close()
+    people = [len(d.found) for d in detections]
+    per_person = [(d.seconds, d.cpu_seconds, len(d.found)) for d in detections[1:] if d.found]
+    row = {
+        "options": {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()},
+        "pck_limbs_nearest": percent(pck_limbs(detections)),
+        "pck_limbs_largest": percent(pck_limbs(detections, largest=True)),
+        "photos_with_someone": sum(n > 0 for n in people),
+        "people_found": sum(people),
+        "median_ms_per_photo": round(1000 * float(np.median([d.seconds for d in detections[1:]])), 1),
+        "median_cpu_ms_per_photo": round(1000 * float(np.median([d.cpu_seconds for d in detections[1:]])), 1),
+        "median_ms_per_person": round(1000 * float(np.median([s / n for s, _, n in per_person])), 1),
+        "median_cpu_ms_per_person": round(1000 * float(np.median([c / n for _, c, n in per_person])), 1),
+    }
+    return detections, row
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="data folder (default: $SVMAC_DATA)")
@@ -187,16 +253,18 @@ def main() -> None:
     root = data_root(args.data)
     lsp = photos(root, ("lsp",))
 
-    detector = mediapipe_adapter.MediaPipeDetector()
-    detections = detect_all(detector, lsp)
-    detector.close()
-    # The adapter upscales small photos before detection; how many people would be found without it.
-    upscale = mediapipe_adapter.MIN_LONG_SIDE
-    mediapipe_adapter.MIN_LONG_SIDE = 0
-    plain = mediapipe_adapter.MediaPipeDetector()
-    found_without_upscaling = sum(bool(d.found) for d in detect_all(plain, lsp))
-    plain.close()
-    mediapipe_adapter.MIN_LONG_SIDE = upscale
+    settings = {}
+    for name, options in SETTINGS.items():
+        found, settings[name] = measure_setting(lsp, options)
+        if name == DEFAULT_SETTING:
+            detections = found
+    lifted = lifting_seconds(detections)
+    with_people = [(d, lift) for d, lift in zip(detections[1:], lifted[1:]) if d.found]
+    detect_and_lift = {
+        "median_ms_per_person": round(1000 * float(np.median([(d.seconds + t) / len(d.found) for d, t in with_people])), 1),
+        "median_cpu_ms_per_person_detection": settings[DEFAULT_SETTING]["median_cpu_ms_per_person"],
+        "median_lift_ms_per_photo": round(1000 * float(np.median([t for _, t in with_people])), 1),
+    }
 
     # Annotation and prediction in H36M-17; a missed photo has NaN predictions (never within the threshold).
     targets = np.stack([map_keypoints(LSP14_TO_H36M17, d.photo.people[0].keypoints)[0] for d in detections])
@@ -269,14 +337,15 @@ def main() -> None:
         "found": int(found.sum()),
         "nobody_found": nobody,
         "found_far_from_annotation": far,
-        "found_without_upscaling": found_without_upscaling,
-        "min_long_side": upscale,
         "pck_threshold_torso": PCK_THRESHOLD,
         "torso": "distance between annotated LShoulder and RHip",
+        "settings": settings,
+        "default_setting": DEFAULT_SETTING,
         "overall": overall,
         "per_joint": per_joint,
         "derived_joint_rules": rules,
         "latency": timing,
+        "detection_and_lifting": detect_and_lift,
         "median_image_size_hw": [int(np.median([s[0] for s in sizes])), int(np.median([s[1] for s in sizes]))],
         "nobody_found_photos": [d.photo.image for d in detections if not d.found],
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_implementation()} "
@@ -289,13 +358,16 @@ def main() -> None:
 def write_reports(out: Path, r: dict) -> None:
     o = r["overall"]
     lines = [
-        "# MediaPipe Pose on the 40 annotated LSP photos, in Human3.6M-17",
+        "# MediaPipe Pose (every person) on the 40 annotated LSP photos, in Human3.6M-17",
         "",
-        "Produced by `OMP_NUM_THREADS=1 SVMAC_DATA=../shared/data python benchmarks/lsp_detector.py` "
+        "Produced by `OMP_NUM_THREADS=1 SVMAC_DATA=../shared/data nice -n 10 python benchmarks/lsp_detector.py` "
         "(numbers also in `lsp_detector.json`).",
         "",
-        f"Detector: `MediaPipeDetector()` (MediaPipe Pose 0.10.21, model_complexity 1, photos upscaled to a long side "
-        f"of {r['min_long_side']} px; median photo {r['median_image_size_hw'][1]}x{r['median_image_size_hw'][0]} px). "
+        "Detector: `MediaPipeDetector()` (MediaPipe Pose 0.10.21: the wheel's BlazePose person detector on the "
+        "photo and on it turned by each quarter turn, then the pose landmark model on each person found, run a "
+        "second time on the region its first answer implies; median photo "
+        f"{r['median_image_size_hw'][1]}x{r['median_image_size_hw'][0]} px). The annotated athlete is compared with "
+        "the person found nearest to it (shoulders' and hips' midpoints). "
         f"Both the prediction (mediapipe33) and the annotation (lsp14) are mapped to H36M-17 by the shipped tables "
         "(`docs/keypoint_mapping.md`). PCK@0.2: a joint is correct when it lies strictly within 0.2 torso sizes "
         "of the annotation; torso size = distance between the annotated left shoulder and right hip (LSP's usual "
@@ -305,15 +377,20 @@ def write_reports(out: Path, r: dict) -> None:
         f"({', '.join(r['nobody_found_photos']) or 'none'}), which count every joint as wrong in the "
         f'"all photos" columns. In {len(r["found_far_from_annotation"])} more '
         f"({', '.join(r['found_far_from_annotation']) or 'none'}) the pose found is more than {FAILED_TORSOS} "
-        "torso sizes off at the shoulders' or hips' midpoint: they count as found, with their errors. "
-        f"Without the adapter's upscaling of small photos {r['found_without_upscaling']} of {r['photos']} "
-        "people are found.",
+        "torso sizes off at the shoulders' or hips' midpoint: they count as found, with their errors.",
         "",
         "| overall PCK@0.2 | all 40 photos | photos where the person was found |",
         "|---|---:|---:|",
         f"| 12 limb joints (annotated in both) | **{o['pck_limbs_all_photos']:.1f} %** | "
         f"{o['pck_limbs_found_photos']:.1f} % |",
         f"| all 17 H36M joints | {o['pck_17_all_photos']:.1f} % | {o['pck_17_found_photos']:.1f} % |",
+        "",
+        f"Issue 13 asks for at least {TARGET_PCK:.0f} % on the 12 limb joints over all 40 photos: "
+        + ("reached." if o["pck_limbs_all_photos"] >= TARGET_PCK else "**not reached**.")
+        + " The landmark model itself is the limit on the photos still wrong (acrobats mid-air, gymnasts on "
+        "bars, silhouettes whose front and back cannot be told apart): its answer on them changes from one "
+        "region to the next, and no score it gives (person detector's, presence, visibility) picked the right "
+        "one reliably while this was built.",
         "",
         "Per joint (median error over the photos where the person was found, in torso sizes):",
         "",
@@ -348,15 +425,45 @@ def write_reports(out: Path, r: dict) -> None:
             f"{s['median_torso']:.3f} / {s['p90_torso']:.3f} | {m['median_px']:.1f} px, "
             f"{m['median_torso']:.3f} / {m['p90_torso']:.3f} |"
         )
-    t = r["latency"]
+    lines += [
+        "",
+        "## Detector settings",
+        "",
+        "The same 40 photos with each setting of `MediaPipeDetector` (PCK@0.2 of the 12 limb joints over all 40 "
+        "photos; \"nearest\": the person found nearest to the annotated athlete, \"largest\": the largest person "
+        "found, the demo's first). The default was chosen among these on these same photos, so its number is "
+        "optimistic; other choices measured while building it (the detector fed the photo unshrunk, upscaling small "
+        "photos, wider or tighter regions, choosing among views by the landmark model's presence score, "
+        "mirror averaging) moved the number up or down by a few points without a pattern that held from one change "
+        "to the next, so they were left out. Times: median per photo (first photo left out), wall clock and the "
+        "process's CPU time.",
+        "",
+        "The one-person legacy `Pose` graph this adapter replaced (photos upscaled to a long side of 512 px) "
+        "measured 58.1 % here (35 of 40 people found), in this report before issue 13.",
+        "",
+        "| setting | PCK nearest | PCK largest | photos with someone | people found | ms / photo (CPU) | ms / person (CPU) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in r["settings"].items():
+        lines.append(
+            f"| {name} `{row['options']}` | {row['pck_limbs_nearest']:.1f} % | {row['pck_limbs_largest']:.1f} % | "
+            f"{row['photos_with_someone']} | {row['people_found']} | {row['median_ms_per_photo']:.0f} "
+            f"({row['median_cpu_ms_per_photo']:.0f}) | {row['median_ms_per_person']:.0f} "
+            f"({row['median_cpu_ms_per_person']:.0f}) |"
+        )
+    t, dl = r["latency"], r["detection_and_lifting"]
     lines += [
         "",
         "## Latency",
         "",
-        f"`MediaPipeDetector.detect` per photo (upscaling included, image decoding not): median "
+        f"Detection plus lifting (the default detector, then `app.pipeline.lift_results` on CPU): median "
+        f"{dl['median_ms_per_person']:.0f} ms per person found (lifting alone {dl['median_lift_ms_per_photo']:.1f} ms "
+        f"per photo; detection's CPU time {dl['median_cpu_ms_per_person_detection']:.0f} ms per person). "
+        f"`MediaPipeDetector.detect` per photo (image decoding not included): median "
         f"{t['median_ms']:.0f} ms, p90 {t['p90_ms']:.0f} ms over the {t['images_after_first']} photos after the "
         f"first; the first call of a fresh detector ({t['first_call_photo']}) {t['first_call_ms']:.0f} ms. Machine: {r['machine']}; 1-minute load average at the end of the run "
-        f"{r['load_average_1min_at_end']} (other jobs share these 2 cores, so timings vary between runs).",
+        f"{r['load_average_1min_at_end']} (other jobs shared these 2 cores while it was measured, so wall times are "
+        "inflated and vary between runs; the CPU times are less affected but vary too).",
         "",
     ]
     text = "\n".join(lines)

@@ -69,18 +69,23 @@ def test_regions_are_grouped_by_person_best_first():
     assert [[r.score for r in group] for group in groups] == [[0.9], [0.8, 0.7, 0.6]]
 
 
-def test_a_turned_image_finds_the_people_where_they_are(data_dir):
-    """On a real 1088x1920 frame with two people in full view (cam01, frame 0 of the pose2sim clip):
-    the tiles find both, and the same frame upside down, looked at turned, gives the same places."""
-    pytest.importorskip("mediapipe")
+def first_frame(data_dir) -> np.ndarray:
+    """Frame 0 of the real pose2sim clip cam01: (1920, 1088, 3) RGB, two people in full view."""
     cv2 = pytest.importorskip("cv2")
-    from detector_adapters.person_detector import PersonDetector
-
     capture = cv2.VideoCapture(str(data_dir / "video" / "pose2sim_multiperson" / "cam01.mp4"))
     ok, frame = capture.read()
     capture.release()
     assert ok
-    image = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def test_a_turned_image_finds_the_people_where_they_are(data_dir):
+    """On a real 1088x1920 frame with two people in full view (cam01, frame 0 of the pose2sim clip):
+    the tiles find both, and the same frame upside down, looked at turned, gives the same places."""
+    pytest.importorskip("mediapipe")
+    from detector_adapters.person_detector import PersonDetector
+
+    image = first_frame(data_dir)
     height, width = image.shape[:2]
     detector = PersonDetector(turns=())
     turned = PersonDetector(tiles=0, turns=(2,))
@@ -143,3 +148,22 @@ def test_region_from_keypoints_is_mediapipes_own_region(packaged_photo, turns):
     assert ours.size == pytest.approx(theirs.width * width, rel=1e-5)
     assert ours.size == pytest.approx(theirs.height * height, rel=1e-5)
     assert np.cos(ours.rotation - theirs.rotation) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_find_near_a_box_gives_the_person_in_it(data_dir):
+    """What detect_in_boxes falls back on: the person detector on a square around one box only."""
+    pytest.importorskip("mediapipe")
+    from detector_adapters.person_detector import PersonDetector
+
+    image = first_frame(data_dir)
+    man, wall = np.array([255.0, 410.0, 555.0, 1155.0]), np.array([700.0, 0.0, 1000.0, 300.0])  # checked by eye
+    detector = PersonDetector(turns=())
+    try:
+        region = detector.find_near(image, man)
+        on_the_wall = detector.find_near(image, wall)
+    finally:
+        detector.close()
+    assert region is not None and region.score >= 0.5
+    assert man[0] <= region.center[0] <= man[2] and man[1] <= region.center[1] <= man[3]
+    assert 0.8 * (man[3] - man[1]) < region.size < 2.5 * (man[3] - man[1])  # the whole body with a margin
+    assert on_the_wall is None
