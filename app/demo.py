@@ -405,7 +405,8 @@ def write_outputs(
     # The JSON goes last: its presence is what marks an image as done for a re-run.
     if job.json is not None:
         write_json(job.json, result_record(result, detector, lifter, job.name, motions))
-    collected.tables[job.name] = (clip, worlds_of(motions))
+    if args.csv is not None:
+        collected.tables[job.name] = (clip, worlds_of(motions))
 
 
 def clip_done(job: ClipJob, args: argparse.Namespace) -> bool:

@@ -8,6 +8,7 @@ are kept, so memory follows the number of people-frames, not the video's pixels.
 
 import time
 from collections.abc import Callable, Iterable
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -399,7 +400,7 @@ def write_clip_outputs(
         from app.html_view import write_clip_html
 
         # The paths were checked before the clip was read (or belong to an unfinished input of a batch).
-        frames = (frame.rgb for frame in reopen())
+        frames = (frame.rgb for frame in islice(reopen(), clip.num_frames))  # --max-frames: the clip's only
         page = write_clip_html(outputs.html, clip, frames, overwrite=True, min_score=min_score)
     if outputs.json is not None:
         write_json(outputs.json, record(result, motions), compact=True)

@@ -19,7 +19,7 @@ pytest.importorskip("pybvh")
 
 from app.angles import ANGLE_NAMES, WORLD_UP, joint_angles  # noqa: E402
 from app.bvh import BVH_JOINTS  # noqa: E402
-from app.demo import GALLERY_NAME, SUMMARY_NAME, TABLE_NAME, main  # noqa: E402
+from app.demo import EXAMPLE_CLIP, GALLERY_NAME, SUMMARY_NAME, TABLE_NAME, main  # noqa: E402
 from app.output import SCHEMA_PATH, clip_from_record  # noqa: E402
 from app.table import CSV_JOINT_NAMES  # noqa: E402
 from app.world import ANKLE_ABOVE_SOLE_MM, WorldFrame, to_world  # noqa: E402
@@ -374,3 +374,30 @@ def test_clip_page_has_every_frame(clip_run):
     assert embedded["num_frames"] == 8 and len(embedded["images"]) == 8 and embedded["fps"] == 60.0
     assert sorted(t["id"] for t in embedded["tracks"]) == sorted(t["id"] for t in record["tracks"])
     assert "<h1>walk.mp4</h1>" in page.read_text()
+
+
+def test_single_clip_outputs_beside_its_json(tmp_path, capsys):
+    """A clip without --out-dir: BVH files and page beside its --json, the table where --csv says; an
+    existing BVH of the clip's pattern stops the run before any frame is read."""
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / "pose2sim_cam01_track7.bvh"
+    stale.write_text("precious")
+    argv = ["--example", "--max-frames", "3", "--json", str(out / "c.json"), "--bvh", "--html", "--world",
+            "--csv", str(tmp_path / "table.csv"), "--quiet"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and stale.name in err and "--overwrite" in err
+    assert sorted(p.name for p in out.iterdir()) == [stale.name] and not (tmp_path / "table.csv").exists()
+    assert main([*argv, "--overwrite"]) == 0
+    record = json.loads((out / "c.json").read_text())
+    jsonschema.validate(record, SCHEMA)
+    assert record["video"]["file"] == EXAMPLE_CLIP.name
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(["c.json", "pose2sim_cam01.html", stale.name,
+                              *(f"pose2sim_cam01_track{t['id']}.bvh" for t in record["tracks"])])  # fmt: skip
+    rows = read_csv(tmp_path / "table.csv")
+    people = {(f["index"], p["id"]): p for f in record["frames"] for p in f["people"]}
+    assert len(rows) == len(people) >= 6
+    for row in rows:
+        check_row(row, people[(int(row["frame"]), int(row["track_id"]))])
