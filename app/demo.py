@@ -373,7 +373,7 @@ def process(
 
 
 def motion_options(args: argparse.Namespace) -> MotionOptions:
-    return MotionOptions(bvh=args.bvh, world=world_frame(args), min_score=args.min_score)
+    return MotionOptions(world=world_frame(args), min_score=args.min_score)
 
 
 def world_frame(args: argparse.Namespace) -> WorldFrame | None:

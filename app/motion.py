@@ -20,7 +20,6 @@ from app.world import WorldFrame, WorldTrack, clip_to_world
 
 @dataclass(frozen=True)
 class MotionOptions:
-    bvh: bool = False  # one BVH file per track
     world: WorldFrame | None = None  # None: no world frame
     min_score: float = 0.5  # limbs below it keep their last good rotation in the BVH
 
@@ -44,7 +43,8 @@ class TrackMotion:
 def clip_motion(
     clip: Clip, options: MotionOptions, bvh_path: Callable[[int], Path] | None = None
 ) -> dict[int, TrackMotion]:
-    """Angles (and world frames, and BVH files written to bvh_path(track_id)) of every track, by id.
+    """Angles (and world frames, and with bvh_path a BVH file per track at bvh_path(track_id)) of
+    every track, by id.
 
     The angles' trunk lean uses the world's vertical when there is a world frame, as app.table does;
     the BVH files replace what is there: the caller has checked that it may write them."""
@@ -53,9 +53,7 @@ def clip_motion(
     for track in clip.tracks:
         world = worlds.get(track.track_id)
         bvh = None
-        if options.bvh:
-            if bvh_path is None:
-                raise ValueError("BVH files asked for without their paths")
+        if bvh_path is not None:
             bvh = write_bvh(bvh_path(track.track_id), track, clip.fps, overwrite=True, min_score=options.min_score)
         motions[track.track_id] = TrackMotion(track_angles(track, world), world, bvh)
     return motions

@@ -384,7 +384,7 @@ def write_clip_outputs(
 
     clip = result.clip
     bvh_path = outputs.bvh_path if outputs.bvh_stem is not None else None
-    motions = clip_motion(clip, MotionOptions(outputs.bvh_stem is not None, motion.world, motion.min_score), bvh_path)
+    motions = clip_motion(clip, motion, bvh_path)
     if outputs.video is not None:
         write_annotated_video(outputs.video, result, reopen(), min_score, progress)
     if outputs.still is not None:

@@ -10,6 +10,7 @@ from PIL import Image
 pytest.importorskip("mediapipe")
 jsonschema = pytest.importorskip("jsonschema")
 
+from app.angles import ANGLE_NAMES, joint_angles  # noqa: E402
 from app.demo import SUMMARY_NAME, main  # noqa: E402
 from app.output import SCHEMA_PATH  # noqa: E402
 from lifter.skeleton import LEFT_JOINTS, RIGHT_JOINTS  # noqa: E402
@@ -26,6 +27,10 @@ def check_result(record: dict) -> None:
         assert np.isfinite(pose_3d).all() and np.isfinite(np.array(person["pose_3d_mm"])).all()
         assert np.isfinite(np.array(person["keypoints_2d"])).all()
         np.testing.assert_allclose(pose_3d[0], 0, atol=1e-4)  # root-relative
+        # Joint angles always: app.angles on the person's own pose (a level camera's vertical without --world).
+        expected = joint_angles(np.array(person["pose_3d_mm"]))
+        got = [np.nan if person["angles_deg"][name] is None else person["angles_deg"][name] for name in ANGLE_NAMES]
+        np.testing.assert_allclose(got, [expected[name] for name in ANGLE_NAMES], atol=0.2)
 
 
 def test_single_image(packaged_photo, tmp_path, capsys):
