@@ -261,7 +261,9 @@ def main() -> None:
     lifted = lifting_seconds(detections)
     with_people = [(d, lift) for d, lift in zip(detections[1:], lifted[1:]) if d.found]
     detect_and_lift = {
-        "median_ms_per_person": round(1000 * float(np.median([(d.seconds + t) / len(d.found) for d, t in with_people])), 1),
+        "median_ms_per_person": round(
+            1000 * float(np.median([(d.seconds + t) / len(d.found) for d, t in with_people])), 1
+        ),
         "median_cpu_ms_per_person_detection": settings[DEFAULT_SETTING]["median_cpu_ms_per_person"],
         "median_lift_ms_per_photo": round(1000 * float(np.median([t for _, t in with_people])), 1),
     }
@@ -441,7 +443,8 @@ def write_reports(out: Path, r: dict) -> None:
         "The one-person legacy `Pose` graph this adapter replaced (photos upscaled to a long side of 512 px) "
         "measured 58.1 % here (35 of 40 people found), in this report before issue 13.",
         "",
-        "| setting | PCK nearest | PCK largest | photos with someone | people found | ms / photo (CPU) | ms / person (CPU) |",
+        "| setting | PCK nearest | PCK largest | photos with someone | people found | ms / photo (CPU) "
+        "| ms / person (CPU) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in r["settings"].items():

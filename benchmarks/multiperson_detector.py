@@ -142,7 +142,8 @@ def write_reports(out: Path, r: dict) -> None:
     lines = [
         "# Several people per frame: MediaPipeDetector on the pose2sim clips",
         "",
-        "Produced by `OMP_NUM_THREADS=1 SVMAC_DATA=../shared/data nice -n 10 python benchmarks/multiperson_detector.py` "
+        "Produced by `OMP_NUM_THREADS=1 SVMAC_DATA=../shared/data nice -n 10 python "
+        "benchmarks/multiperson_detector.py` "
         "(numbers also in `multiperson_detector.json`).",
         "",
         f"Data: the four real {width}x{height} clips of `../shared/data/video/pose2sim_multiperson/` (two people in "
@@ -165,7 +166,8 @@ def write_reports(out: Path, r: dict) -> None:
             f"{min(c)}-{max(c)}" if min(c) != max(c) else f"{min(c)}" for c in s["people_per_frame"].values()
         )
         lines.append(
-            f"| {name} `{s['options']}` | {counts} | {s['detect_ms_per_person']:.0f} ({s['detect_cpu_ms_per_person']:.0f}) | "
+            f"| {name} `{s['options']}` | {counts} | {s['detect_ms_per_person']:.0f} "
+            f"({s['detect_cpu_ms_per_person']:.0f}) | "
             f"{s['detect_in_boxes_ms_per_person']:.0f} ({s['detect_in_boxes_cpu_ms_per_person']:.0f}; p90 "
             f"{s['detect_in_boxes_p90_ms_per_person']:.0f}) | {s['boxes_with_nobody']} of {s['boxes_given']} | "
             f"{s['agreement_median_diagonals']:.3f} / {s['agreement_p90_diagonals']:.3f} |"

@@ -134,7 +134,9 @@ class PersonDetector:
         # The detector sees 224 px whatever it is given; handing it a big frame costs more (copying
         # and resizing inside the graph) than its model. Shrink once, so the smallest tile is about 224 px.
         scale = min(1.0, DETECTOR_SIDE / (min(sides) if tiles else max(width, height)))
-        small = image_rgb if scale == 1.0 else cv2.resize(image_rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        small = image_rgb
+        if scale < 1.0:
+            small = cv2.resize(image_rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         found = self._in_view(small, 0, 0, 0)
         for x0, y0, side in tiles:
             x0, y0, side = (int(round(v * scale)) for v in (x0, y0, side))
@@ -158,11 +160,13 @@ class PersonDetector:
         view = cv2.resize(image_rgb[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         found = [scaled(region, 1 / scale) for region in self._in_view(view, 0, 0, 0)]
         margin = (box[2:] - box[:2]) / 4
-        inside = [r for r in found if np.all((box[:2] - margin <= r.center + [x0, y0]) & (r.center + [x0, y0] <= box[2:] + margin))]
+        hips = [r.center + [x0, y0] for r in found]  # in image px
+        inside = [r for r, h in zip(found, hips) if np.all((box[:2] - margin <= h) & (h <= box[2:] + margin))]
         if not inside:
             return None
         best = max(inside, key=lambda r: r.score)
-        return PersonRegion(best.center + [x0, y0], best.size, best.rotation, best.score, best.face_box + [x0, y0, x0, y0])
+        offset = np.array([x0, y0], np.float64)
+        return PersonRegion(best.center + offset, best.size, best.rotation, best.score, best.face_box + np.tile(offset, 2))
 
     def _in_view(
         self, view: np.ndarray, x0: int, y0: int, turns: int, width: int = 0, height: int = 0
@@ -199,7 +203,8 @@ def same_person(a: PersonRegion, b: PersonRegion) -> bool:
     if iou(a.face_box, b.face_box) > SAME_FACE_IOU:
         return True
     small, large = sorted((a.size, b.size))
-    return bool(np.linalg.norm(a.center - b.center) < SAME_BODY_DISTANCE * small and large < SAME_BODY_SIZE_RATIO * small)
+    near = np.linalg.norm(a.center - b.center) < SAME_BODY_DISTANCE * small
+    return bool(near and large < SAME_BODY_SIZE_RATIO * small)
 
 
 def group_by_person(regions: list[PersonRegion]) -> list[list[PersonRegion]]:
