@@ -680,7 +680,7 @@ def finished_page(job: Job | ClipJob, summary: Summary):
     again from the JSON, on the photo, or on a plain card for a clip (its frames are not decoded again)."""
     from PIL import Image
 
-    from app.html_view import HtmlPage, _thumbnail
+    from app.html_view import HtmlPage, gallery_thumbnail
 
     photo = isinstance(job, Job)
     result, page = (job.json, job.html) if photo else (job.outputs.json, job.outputs.html)
@@ -691,7 +691,7 @@ def finished_page(job: Job | ClipJob, summary: Summary):
         picture = Image.fromarray(load_image(job.image)) if photo else None
     except SvmacError:  # the photo went since: its card stays plain
         picture = None
-    thumbnail = _thumbnail(picture, clip, clip.num_frames // 2)
+    thumbnail = gallery_thumbnail(picture, clip, clip.num_frames // 2)
     return HtmlPage(page, job.name, clip.num_frames, len(clip.tracks), thumbnail)
 
 

@@ -200,7 +200,7 @@ def _checked_frame(frame: np.ndarray, index: int, clip: Clip) -> Image.Image:
     return Image.fromarray(frame)
 
 
-def _thumbnail(image: Image.Image | None, clip: Clip, frame: int) -> bytes:
+def gallery_thumbnail(image: Image.Image | None, clip: Clip, frame: int) -> bytes:
     """The frame (or a grey card the clip's shape) with its people's 2D bones, THUMBNAIL_HEIGHT px tall."""
     if image is None:
         width = max(1, round(clip.width * THUMBNAIL_HEIGHT / clip.height))
@@ -224,7 +224,7 @@ def _embedded_frames(frames: Iterable[np.ndarray] | None, clip: Clip, max_image_
     """Frames as JPEG data URIs (streamed: one full-size frame in memory at a time) and the thumbnail."""
     thumb_frame = clip.num_frames // 2
     if frames is None:
-        return [], _thumbnail(None, clip, thumb_frame)
+        return [], gallery_thumbnail(None, clip, thumb_frame)
     uris: list[str] = []
     thumbnail = None
     for index, frame in enumerate(frames):
@@ -233,7 +233,7 @@ def _embedded_frames(frames: Iterable[np.ndarray] | None, clip: Clip, max_image_
         image = _checked_frame(frame, index, clip)
         uris.append(_data_uri(_jpeg(_fitted(image, max_image_height))))
         if index == thumb_frame:
-            thumbnail = _thumbnail(image, clip, thumb_frame)
+            thumbnail = gallery_thumbnail(image, clip, thumb_frame)
     if len(uris) != clip.num_frames:
         raise SvmacError(f"{clip.name}: {len(uris)} frames given for a clip of {clip.num_frames}")
     return uris, thumbnail
