@@ -7,6 +7,12 @@ millimetres); CAMERA_TO_BVH turns them half a turn about x, a proper rotation, s
 mirrored. Root-relative poses carry no trajectory: the Hips stay at the rest pose's leg height
 above the origin.
 
+Given the track's world frame (app.world.WorldTrack, whose axes are these: x right, y up, z towards
+the camera, made level), the file is in that frame instead (`frame` "world"): the rotations come
+from the world joints, so the body is levelled by the camera's pitch, and the Hips' position
+channels follow the world root's path, so the floor is Blender's ground plane (y = 0) and the
+person moves through the scene as in the clip.
+
 Skeleton: the 17 Human3.6M joints as BVH joints (named after them, `bvh_joint_names`), plus
 four helper joints with zero offset (RPelvis, LPelvis at the Hips, RCollar, LCollar at the
 Thorax). Hips and Thorax each have three bones leaving them; one rigid rotation cannot point
@@ -35,12 +41,15 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from app.clip import PoseTrack
+from app.world import WorldTrack
 from lifter.checkpoint import atomic_write_text, check_writable
 from lifter.errors import SvmacError
-from lifter.skeleton import BONES, JOINT_NAMES, PARENTS, ROOT, SYMMETRIC_BONES
+from lifter.skeleton import BONES, JOINT_NAMES, ROOT, SYMMETRIC_BONES
 
 CAMERA_TO_BVH = np.diag([1.0, -1.0, -1.0])  # (3, 3) camera axes (y down, z away) -> Y up, Z toward the camera
 MM_PER_BVH_UNIT = 10.0  # the file is in centimetres
+# Which frame a file is in (BvhSummary.frame): the camera's, root-relative, or app.world's.
+CAMERA_FRAME, WORLD_FRAME = "camera", "world"
 # Intrinsic: R = Ry @ Rz @ Rx, written "Yrotation Zrotation Xrotation". Euler angles lock when the
 # middle one is +-90 degrees; of the six orders this one is nearest that least often on Human3.6M
 # S9/S11 (reports/bvh_roundtrip.md: it locks only for a body rolled onto its side, a leg split
@@ -119,6 +128,7 @@ class BvhSummary:
     frame_count: int
     frame_time_s: float
     filled_frames: list[int] = field(default_factory=list)  # clip frames the track missed: previous pose repeated
+    frame: str = CAMERA_FRAME  # CAMERA_FRAME: root-relative, no trajectory; WORLD_FRAME: app.world's, with it
 
     def to_json(self) -> dict:
         return {
@@ -131,6 +141,7 @@ class BvhSummary:
             "frame_count": self.frame_count,
             "frame_time_s": self.frame_time_s,
             "filled_frames": self.filled_frames,
+            "frame": self.frame,
         }
 
 
@@ -340,44 +351,67 @@ def hierarchy_text(offsets: dict[str, np.ndarray]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def motion_channels(track: PoseTrack, min_score: float) -> tuple[np.ndarray, dict, list[str], np.ndarray, np.ndarray]:
-    """The track as BVH channel values.
+def pose_in_bvh_axes(track: PoseTrack, world: WorldTrack | None) -> np.ndarray:
+    """The poses the file carries, in millimetres along the file's axes (x right, Y up, Z towards
+    the camera): the world joints as they are, or the root-relative camera-frame pose turned Y up.
+    -> (F, 17, 3)"""
+    if world is None:
+        pose_mm = np.asarray(track.pose_3d_mm, np.float64)
+        pose_mm = (pose_mm - pose_mm[:, ROOT : ROOT + 1]) @ CAMERA_TO_BVH.T
+    else:
+        if not np.array_equal(world.frames, track.frames):
+            raise SvmacError(f"track {track.track_id}: its world frame covers other frames than the track")
+        pose_mm = np.asarray(world.joints_m, np.float64) * 1000.0  # the world's axes are the file's
+    if not np.isfinite(pose_mm).all():
+        raise SvmacError(f"track {track.track_id}: its 3D pose has non-finite values; cannot write BVH")
+    return pose_mm
+
+
+def motion_channels(
+    track: PoseTrack, min_score: float, world: WorldTrack | None = None
+) -> tuple[np.ndarray, dict, list[str], np.ndarray, np.ndarray]:
+    """The track as BVH channel values, in the camera's frame or, given, the track's world frame.
 
     -> (channels (F, 6 + 3 * (J - 1)) one row per track frame, held (F,) bool per joint,
         joints never seen, bone lengths (16,) mm, T-pose offsets)."""
-    pose_mm = np.asarray(track.pose_3d_mm, np.float64)
-    if not np.isfinite(pose_mm).all():
-        raise SvmacError(f"track {track.track_id}: its 3D pose has non-finite values; cannot write BVH")
-    pose_mm = pose_mm - pose_mm[:, ROOT : ROOT + 1]
+    pose_mm = pose_in_bvh_axes(track, world)  # (F, 17, 3)
     seen = np.asarray(track.scores) >= min_score  # (F, 17)
     lengths = regularised_bone_lengths(pose_mm, seen)
-    pose_cm = pose_mm @ CAMERA_TO_BVH.T / MM_PER_BVH_UNIT  # (F, 17, 3) Y up
+    pose_cm = pose_mm / MM_PER_BVH_UNIT
     local, held, never_seen = local_rotations(pose_cm, seen)
     quaternions = np.stack([local[joint.name].as_quat() for joint in BVH_JOINTS], 1)  # (F, J, 4)
     angles = continuous_euler(quaternions)  # (F, J, 3)
     offsets = rest_offsets(lengths)
-    # No trajectory: the hips stand at the T-pose's leg height, so its feet touch y = 0.
-    hip_height = -(offsets["RKnee"][1] + offsets["RFoot"][1])
-    root_position = np.broadcast_to([0.0, hip_height, 0.0], (len(pose_cm), 3))
+    if world is None:  # no trajectory: the hips stand at the T-pose's leg height, so its feet touch y = 0
+        hip_height = -(offsets["RKnee"][1] + offsets["RFoot"][1])
+        root_position = np.broadcast_to([0.0, hip_height, 0.0], (len(pose_cm), 3))
+    else:
+        root_position = pose_cm[:, ROOT]
     channels = np.concatenate([root_position, angles.reshape(len(pose_cm), -1)], axis=1)
     return channels, held, never_seen, lengths, offsets
 
 
 def write_bvh(
-    path: Path, track: PoseTrack, fps: float | None, overwrite: bool = False, min_score: float = 0.5
+    path: Path,
+    track: PoseTrack,
+    fps: float | None,
+    overwrite: bool = False,
+    min_score: float = 0.5,
+    world: WorldTrack | None = None,
 ) -> BvhSummary:
     """Write one track as a BVH file (atomically; an existing file only with overwrite).
 
     fps: the clip's frame rate; None for a photo (frame time PHOTO_FRAME_TIME_S). Frames the
     track misses between its first and last repeat the previous pose, so the file's frames stay
-    evenly spaced in the clip's time."""
+    evenly spaced in the clip's time. world: the track's app.world placement (same frames): the
+    file is then in the world frame, floor at y = 0, the Hips following the root's path."""
     path = Path(path)
     check_writable(path, overwrite)
     if len(track.frames) == 0:
         raise SvmacError(f"track {track.track_id} has no frames; nothing to write to {path}")
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise SvmacError(f"frame rate must be positive, got {fps}")
-    channels, held, never_seen, lengths, offsets = motion_channels(track, min_score)
+    channels, held, never_seen, lengths, offsets = motion_channels(track, min_score, world)
 
     frames = np.asarray(track.frames, np.int64)
     clip_frames = np.arange(frames[0], frames[-1] + 1)
@@ -402,4 +436,5 @@ def write_bvh(
         frame_count=len(clip_frames),
         frame_time_s=frame_time,
         filled_frames=filled.tolist(),
+        frame=CAMERA_FRAME if world is None else WORLD_FRAME,
     )

@@ -46,15 +46,17 @@ def clip_motion(
     """Angles (and world frames, and with bvh_path a BVH file per track at bvh_path(track_id)) of
     every track, by id.
 
-    The angles' trunk lean uses the world's vertical when there is a world frame, as app.table does;
-    the BVH files replace what is there: the caller has checked that it may write them."""
+    With a world frame the angles' trunk lean uses the world's vertical, as app.table does, and the
+    BVH files are in the world frame (floor at y = 0, the root's path); the BVH files replace what
+    is there: the caller has checked that it may write them."""
     worlds = clip_to_world(clip, options.world) if options.world is not None else {}
     motions = {}
     for track in clip.tracks:
         world = worlds.get(track.track_id)
         bvh = None
         if bvh_path is not None:
-            bvh = write_bvh(bvh_path(track.track_id), track, clip.fps, overwrite=True, min_score=options.min_score)
+            bvh = write_bvh(bvh_path(track.track_id), track, clip.fps, overwrite=True,
+                            min_score=options.min_score, world=world)  # fmt: skip
         motions[track.track_id] = TrackMotion(track_angles(track, world), world, bvh)
     return motions
 

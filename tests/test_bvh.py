@@ -1,6 +1,8 @@
 """app.bvh: written files read back by an independent BVH reader (pybvh, its own forward
-kinematics) land every joint where the poses say, Y up, with held limbs and continuous angles."""
+kinematics) land every joint where the poses say, Y up, with held limbs and continuous angles;
+given a world frame, the file is in it (root path, floor at y = 0, levelled body)."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ from scipy.spatial.transform import Rotation
 
 from app.bvh import (
     BVH_JOINTS,
+    CAMERA_FRAME,
     CAMERA_TO_BVH,
     DOWN,
     EULER_ORDER,
@@ -17,14 +20,17 @@ from app.bvh import (
     NOSE_REST,
     PHOTO_FRAME_TIME_S,
     UP,
+    WORLD_FRAME,
     write_bvh,
 )
-from app.clip import PoseTrack
+from app.clip import Clip, PoseTrack
+from app.world import ANKLE_ABOVE_SOLE_MM, WorldFrame, to_world
 from lifter.camera import world_to_camera
 from lifter.data import load_cameras, load_npz
 from lifter.errors import SvmacError
 from lifter.priors import MEAN_BONE_LENGTHS_MM
 from lifter.skeleton import BONES, JOINT_NAMES, PARENTS
+from test_world import track_of
 
 CARRIERS = [joint for joint in BVH_JOINTS if joint.source is not None]  # the 17 joints' BVH joints
 
@@ -62,6 +68,19 @@ def file_angles(path: Path) -> np.ndarray:
 def to_camera_mm(bvh_cm: np.ndarray) -> np.ndarray:
     """Root-relative camera-frame millimetres of BVH positions."""
     return (bvh_cm - bvh_cm[:, :1]) * 10.0 @ CAMERA_TO_BVH  # CAMERA_TO_BVH is its own inverse
+
+
+def regularised(pose_mm: np.ndarray, lengths: dict[str, float]) -> np.ndarray:
+    """Poses (F, 17, 3) with each bone given the BVH summary's length (`bone_lengths_mm`), chained
+    from the root, which stays where it is: the writer's bone-length regularisation, rebuilt from
+    what its summary says."""
+    out = np.zeros_like(pose_mm)
+    out[:, 0] = pose_mm[:, 0]
+    for parent, child in BONES:
+        bone = pose_mm[:, child] - pose_mm[:, parent]
+        length = lengths[f"{JOINT_NAMES[parent]}-{JOINT_NAMES[child]}"]
+        out[:, child] = out[:, parent] + length * bone / np.linalg.norm(bone, axis=-1, keepdims=True)
+    return out
 
 
 def bone_vectors(pose: np.ndarray) -> np.ndarray:
@@ -104,7 +123,7 @@ def test_real_motion_round_trips_through_an_independent_reader(tmp_path, walking
     assert np.ptp(lengths, axis=0).max() < 0.01
     median = np.median(np.linalg.norm(theirs, axis=-1), axis=0)
     expected = dict(zip(BONES, median))
-    for (left, right) in [((0, 4), (0, 1)), ((11, 12), (14, 15)), ((5, 6), (2, 3))]:
+    for left, right in [((0, 4), (0, 1)), ((11, 12), (14, 15)), ((5, 6), (2, 3))]:
         expected[left] = expected[right] = (expected[left] + expected[right]) / 2
     assert np.allclose(lengths[0], [expected[bone] for bone in BONES], atol=0.01)
     recorded = summary.bone_lengths_mm[f"{JOINT_NAMES[0]}-{JOINT_NAMES[4]}"]
@@ -134,9 +153,11 @@ def test_file_is_y_up_centimetres_and_not_mirrored(tmp_path, walking):
     assert rest[names.index("LWrist"), 0] > 60 and rest[names.index("RWrist"), 0] < -60
     # The reader's own guess of the conventions agrees: up +Y in motion and rest, the rest facing +Z.
     assert (bvh.world_up_inferred, bvh.rest_up, bvh.rest_forward) == ("+y", "+y", "+z")
+
     # A rotation, not a mirror: the body keeps its handedness (right-to-left hips, spine, nose).
     def handedness(p):
         return np.sign(np.linalg.det(np.stack([p[:, 4] - p[:, 1], p[:, 7] - p[:, 0], p[:, 9] - p[:, 8]], 1)))
+
     assert (handedness(relative) == handedness(walking)).all()
 
 
@@ -187,9 +208,11 @@ def test_unseen_limbs_keep_their_last_good_rotation(tmp_path, walking):
     for name in ("RHip", "RKnee"):
         assert np.allclose(angles[:10, bvh.joint_names.index(name)], angles[10, bvh.joint_names.index(name)], atol=1e-4)
     got = to_camera_mm(read_joints(summary.path))
+
     # The forearm keeps its bend relative to the upper arm, not the wild guess ...
     def bend(p):
         return angle_deg(p[:, elbow] - p[:, elbow - 1], p[:, wrist] - p[:, elbow])
+
     assert np.allclose(bend(got[50:80]), bend(got[49:50]), atol=1e-3)
     assert np.abs(bend(got[50:80]) - bend(pose[50:80])).max() > 10
     # ... while every joint that was seen still lands where the data says.
@@ -226,8 +249,10 @@ def euler_midpoint_error_deg(path: Path) -> np.ndarray:
     frames, is from the true half-way rotation (slerp). (F - 1, J) degrees: a flip of branch
     (the body turning 180 degrees between two frames) shows as ~180."""
     angles = file_angles(path)
+
     def rotation(a):
         return Rotation.from_euler(EULER_ORDER, a.reshape(-1, 3), degrees=True)
+
     start, end = rotation(angles[:-1]), rotation(angles[1:])
     half = start * Rotation.from_rotvec((start.inv() * end).as_rotvec() / 2)
     linear = rotation((angles[:-1] + angles[1:]) / 2)
@@ -302,3 +327,70 @@ def test_bad_input_and_existing_files(tmp_path):
     with pytest.raises(SvmacError, match="no frames"):
         write_bvh(tmp_path / "empty.bvh", make_track(np.zeros((0, 17, 3))), fps=30.0)
     assert not (tmp_path / "nan.bvh").exists()
+
+
+# --- the world frame (app.world) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def walking_placed(data_dir):
+    """S9 "Walking 1" (3 s at 50 fps) seen by camera 54138969 (tilted ~10 degrees down), lifted
+    with 10 mm of per-joint noise (so the bones vary as a lifter's do), placed by app.world with
+    the true focal length: -> (true world poses (F, 17, 3) mm z up, track, its WorldTrack)."""
+    world = load_npz(data_dir / "h36m/h36m_3d_17j_mm.npz")["S9/Walking 1"][:150].astype(np.float64)
+    camera = load_cameras(data_dir)[("S9", "54138969")]
+    focal = float(camera.f.mean())
+    track = track_of(world_to_camera(world, camera), focal, camera.c)
+    noisy = track.pose_3d_mm + np.random.default_rng(0).normal(0.0, 10.0, track.pose_3d_mm.shape)
+    noisy -= noisy[:, :1]
+    track = replace(track, pose_3d=noisy / 1000.0, pose_3d_mm=noisy)
+    clip = Clip("walk", 1000, 1000, int(track.frames[-1]) + 1, 50.0, [track])
+    return world, track, to_world(track, clip, WorldFrame(focal_px=focal, principal_px=tuple(camera.c)))
+
+
+def test_world_frame_file_follows_the_root_path_over_the_floor(tmp_path, walking_placed):
+    _, track, placed = walking_placed
+    assert placed.pitch_source == "feet" and placed.pitch_deg > 5  # a tilted camera, read from the feet
+    summary = write_bvh(tmp_path / "w.bvh", track, fps=50.0, world=placed)
+    assert summary.frame == WORLD_FRAME and summary.to_json()["frame"] == "world"
+    got = read_joints(summary.path)[track.frames - track.frames[0]] * 10.0  # (F, 17, 3) mm, file axes
+    world_mm = placed.joints_m * 1000.0
+    # The reader's joints are app.world's after the bone-length regularisation, root path included:
+    # the world's axes are the file's (x right, y up, z towards the camera), nothing turned or moved.
+    np.testing.assert_allclose(got[:, 0], world_mm[:, 0], atol=0.01)
+    assert np.linalg.norm(got - regularised(world_mm, summary.bone_lengths_mm), axis=-1).max() < 0.01
+    assert np.linalg.norm(got - world_mm, axis=-1).mean() < 25.0  # the 10 mm noise, bones regularised
+    assert np.linalg.norm(got[-1, 0, [0, 2]] - got[0, 0, [0, 2]]) > 1000  # the person walks through the scene
+    # The same median bone rule as the camera-frame file (a rigid change of frame keeps lengths).
+    camera_file = write_bvh(tmp_path / "c.bvh", track, fps=50.0)
+    assert camera_file.frame == CAMERA_FRAME
+    for bone, length in camera_file.bone_lengths_mm.items():
+        assert summary.bone_lengths_mm[bone] == pytest.approx(length, abs=0.01)
+    # The floor is the file's y = 0: the lower ankle sits ANKLE_ABOVE_SOLE_MM above it in app.world's
+    # percentile of frames (the regularised legs move it by a few mm), the head far above.
+    lower_ankle = got[:, [3, 6], 1].min(1)
+    assert np.percentile(lower_ankle, 10) == pytest.approx(ANKLE_ABOVE_SOLE_MM, abs=5.0)
+    assert (lower_ankle > 0).mean() > 0.95
+    assert (got[:, JOINT_NAMES.index("Head"), 1] - lower_ankle > 1400).all()
+
+
+def test_world_frame_file_levels_the_tilted_camera(tmp_path, walking_placed):
+    """The trunk's angle from the file's vertical is the true one (Human3.6M's world is z up): the
+    rotations come from the levelled world joints. The camera-frame file leans by the camera's tilt."""
+    world, track, placed = walking_placed
+    rows = track.frames - track.frames[0]
+    true_lean = angle_deg(world[:, 8] - world[:, 0], np.array([0.0, 0.0, 1.0]))  # Hip -> Thorax from up
+
+    def lean_error(path: Path) -> float:
+        joints = read_joints(path)[rows]
+        return float(np.median(np.abs(angle_deg(joints[:, 8] - joints[:, 0], np.array([0.0, 1.0, 0.0])) - true_lean)))
+
+    assert lean_error(write_bvh(tmp_path / "w.bvh", track, fps=50.0, world=placed).path) < 2.5  # 1.3 measured
+    assert lean_error(write_bvh(tmp_path / "c.bvh", track, fps=50.0).path) > 4.5  # 6.7: the 10.6-degree tilt
+
+
+def test_a_world_frame_of_other_frames_is_refused(tmp_path, walking_placed):
+    _, track, placed = walking_placed
+    with pytest.raises(SvmacError, match="world frame"):
+        write_bvh(tmp_path / "w.bvh", track, fps=50.0, world=replace(placed, frames=placed.frames + 1))
+    assert not (tmp_path / "w.bvh").exists()

@@ -23,8 +23,8 @@ from app.demo import EXAMPLE_CLIP, GALLERY_NAME, SUMMARY_NAME, TABLE_NAME, main 
 from app.output import SCHEMA_PATH, clip_from_record  # noqa: E402
 from app.table import CSV_JOINT_NAMES  # noqa: E402
 from app.world import ANKLE_ABOVE_SOLE_MM, WorldFrame, to_world  # noqa: E402
-from lifter.skeleton import BONES, JOINT_NAMES  # noqa: E402
-from test_bvh import read_joints, to_camera_mm  # noqa: E402
+from lifter.skeleton import JOINT_NAMES  # noqa: E402
+from test_bvh import read_joints, regularised, to_camera_mm  # noqa: E402
 from test_video import write_slice  # noqa: E402
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -85,17 +85,6 @@ def check_angles(person: dict) -> None:
     np.testing.assert_allclose(angle_values(person, TRUNK_ANGLES), [trunk[n] for n in TRUNK_ANGLES], atol=0.2)
 
 
-def regularised(pose_mm: np.ndarray, lengths: dict[str, float]) -> np.ndarray:
-    """The JSON's poses (F, 17, 3) with each bone given the BVH summary's length, chained from the
-    root (the writer's bone-length regularisation, rebuilt from what the JSON says)."""
-    out = np.zeros_like(pose_mm)
-    for parent, child in BONES:
-        bone = pose_mm[:, child] - pose_mm[:, parent]
-        length = lengths[f"{JOINT_NAMES[parent]}-{JOINT_NAMES[child]}"]
-        out[:, child] = out[:, parent] + length * bone / np.linalg.norm(bone, axis=-1, keepdims=True)
-    return out
-
-
 def held_joints(summary: dict, frame: int) -> set[int]:
     """The JSON joints placed by a rotation the BVH held in this clip frame (below a held joint)."""
     turned = {name for name, frames in summary["held_frames"].items() if frame in frames}
@@ -108,9 +97,10 @@ def held_joints(summary: dict, frame: int) -> set[int]:
     return below
 
 
-def check_bvh_file(path: Path, summary: dict, frames: list[int], poses_mm: np.ndarray, standing: bool = True) -> int:
-    """The independent reader's forward kinematics of the file against the JSON's poses (F, 17, 3) at
-    clip frames; -> the number of joints compared."""
+def check_bvh_file(path: Path, summary: dict, frames: list[int], people: list[dict], standing: bool = True) -> int:
+    """The independent reader's forward kinematics of the file against the JSON people's poses at
+    clip frames: their world joints, root path included, for a world-frame file, else their
+    root-relative pose_3d_mm; -> the number of joints compared."""
     assert path.name == summary["file"]
     assert set(summary["bvh_joint_names"].values()) == set(JOINT_NAMES)
     joints_cm = read_joints(path)  # (file frames, 17, 3) Y up
@@ -118,7 +108,12 @@ def check_bvh_file(path: Path, summary: dict, frames: list[int], poses_mm: np.nd
     if standing:  # upright: the head above both ankles along the file's +Y in every frame
         assert (joints_cm[:, HEAD, 1] > joints_cm[:, ANKLES, 1].max(1) + 50).all()
     rows = np.array(frames) - summary["first_frame"]
-    got = to_camera_mm(joints_cm[rows])
+    if summary["frame"] == "world":  # the world's axes are the file's: nothing turned or moved
+        got = joints_cm[rows] * 10.0
+        poses_mm = np.array([person["world"]["joints_m"] for person in people]) * 1000.0
+    else:
+        got = to_camera_mm(joints_cm[rows])
+        poses_mm = np.array([person["pose_3d_mm"] for person in people])
     expected = regularised(poses_mm, summary["bone_lengths_mm"])
     compared = 0
     for index, frame in enumerate(frames):
@@ -185,11 +180,13 @@ def test_photo_json_has_angles_world_and_bvh(h36m_run, data_dir):
         clip = clip_from_record(record)
         again = to_world(clip.tracks[0], clip, WorldFrame(focal_px=H36M_FOCAL_PX))
         np.testing.assert_allclose(again.joints_m[0], joints, atol=2e-3)
-        # The BVH file beside the JSON lands each joint where the JSON's pose says.
+        # The BVH file beside the JSON, in the world frame (--world): each joint where the JSON's
+        # world joints say, the Hips at the root's place, the floor at the file's y = 0.
         bvh = person["bvh"]
-        assert bvh["file"] == path.name.removesuffix(".json") + ".person0.bvh"
-        pose = np.array([person["pose_3d_mm"]])
-        check_bvh_file(path.parent / bvh["file"], bvh, [0], pose, standing="SittingDown" not in path.name)
+        assert bvh["file"] == path.name.removesuffix(".json") + ".person0.bvh" and bvh["frame"] == "world"
+        check_bvh_file(path.parent / bvh["file"], bvh, [0], [person], standing="SittingDown" not in path.name)
+        ankles_cm = read_joints(path.parent / bvh["file"])[0, ANKLES, 1]
+        assert ankles_cm.min() * 10 == pytest.approx(ANKLE_ABOVE_SOLE_MM, abs=10.0)  # regularised legs: a few mm
     # The subject on the floor has bent knees, the one standing nearly straight ones (lifted from true 2D).
     knees = {Path(r["image"]["file"]).name: angle_values(r["people"][0], ["left_knee_flexion", "right_knee_flexion"])
              for r in records.values()}  # fmt: skip
@@ -246,8 +243,8 @@ def test_single_photo_outputs_and_overwrite(data_dir, tmp_path, capsys):
     check_angles(person)
     assert "world" not in person  # not asked for
     bvh = out / f"{photo.name}.person0.bvh"
-    assert person["bvh"]["file"] == bvh.name
-    check_bvh_file(bvh, person["bvh"], [0], np.array([person["pose_3d_mm"]]))
+    assert person["bvh"]["file"] == bvh.name and person["bvh"]["frame"] == "camera"  # no --world
+    check_bvh_file(bvh, person["bvh"], [0], [person])
     assert (out / f"{photo.name}.html").exists()
     [row] = read_csv(out / "pose.csv")
     assert "RWrist_world_x" not in row and row["source"] == photo.name
@@ -325,10 +322,14 @@ def test_clip_bvh_per_track_matches_the_json(clip_run):
     for track in record["tracks"]:
         bvh = track["bvh"]
         assert bvh["file"] == f"walk_track{track['id']}.bvh" and bvh["frame_time_s"] == pytest.approx(1 / 60)
+        assert bvh["frame"] == "world"  # --world: the file follows the world root's path over its floor
         rows = [(f["index"], p) for f in record["frames"] for p in f["people"] if p["id"] == track["id"]]
         frames = [index for index, _ in rows]
-        poses = np.array([p["pose_3d_mm"] for _, p in rows])
-        compared += check_bvh_file(out / bvh["file"], bvh, frames, poses)
+        compared += check_bvh_file(out / bvh["file"], bvh, frames, [p for _, p in rows])
+        # The track's floor is the file's y = 0: its lower ankle ANKLE_ABOVE_SOLE_MM above it in
+        # app.world's percentile of frames, give or take the regularised legs.
+        lower_ankle_mm = read_joints(out / bvh["file"])[:, ANKLES, 1].min(1) * 10
+        assert np.percentile(lower_ankle_mm, 10) == pytest.approx(ANKLE_ABOVE_SOLE_MM, abs=10.0)
     assert compared >= 0.8 * 17 * sum(t["frames"] for t in record["tracks"])
 
 
