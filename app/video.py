@@ -25,7 +25,7 @@ from lifter.priors import metric_scale
 # Two detections whose boxes overlap this much are one person found twice.
 DUPLICATE_IOU = 0.6
 # Landmarks found in a predicted box whose own box overlaps it less than this have lost the person
-# (e.g. only the legs were found): the frame gets a full detection instead.
+# (e.g. only the legs were found): they are dropped.
 KEPT_IOU = 0.5
 # Poses lifted per call: large enough that the per-call cost vanishes, small enough for any memory.
 LIFT_BATCH = 8192
@@ -41,11 +41,10 @@ class VideoOptions:
     fps: float | None = None  # frame rate of a folder of frames
     min_score: float = 0.5  # joints below it are smoothed over (when short gaps) and drawn as uncertain
     max_frames: int | None = None  # only the clip's first frames (a quick look at a long video)
-    # A full person detection runs on every this many frames; in between, landmarks are found in the
-    # boxes the tracker predicts, unless someone was lost there. Measured on pose2sim cam01 (100 frames,
-    # 2 people): every 10 frames saved only 9 % of the detection time and split the walking man's track
-    # where the landmarks in his box slid down to his legs for two frames; every frame kept him on one id.
-    redetect_every: int = 1
+    # The person detector searches the whole frame on every this many frames (and while nobody is
+    # followed); in between, landmarks are found in the boxes the tracker predicts, and a person lost
+    # there waits for the next search. benchmarks/video_tracking.py measures the choice.
+    redetect_every: int = 10
 
 
 @dataclass
@@ -106,16 +105,15 @@ def without_duplicates(people: list[DetectedPerson]) -> list[DetectedPerson]:
 def detect_people(detector, frame: Frame, tracker, options: VideoOptions) -> list[DetectedPerson]:
     """Everyone in the frame, at most options.max_people, biggest first. Between full detections (every
     options.redetect_every frames), looks inside the tracker's predicted boxes when the detector can
-    (detect_in_boxes), unless someone was lost there."""
+    (detect_in_boxes); someone lost there is left to the next full detection."""
     in_boxes = getattr(detector, "detect_in_boxes", None)
     predicted = tracker.predicted_boxes()
     max_people = options.max_people
     if in_boxes is not None and predicted and frame.index % options.redetect_every != 0:
         boxes = np.stack(list(predicted.values()))  # (N, 4)
         found = in_boxes(frame.rgb, boxes)
-        if all(person is not None and box_iou(person.bbox, box) >= KEPT_IOU for person, box in zip(found, boxes)):
-            people = without_duplicates(found)
-            return sorted(people, key=lambda p: -box_area(p.bbox))[:max_people]
+        kept = [p for p, box in zip(found, boxes) if p is not None and box_iou(p.bbox, box) >= KEPT_IOU]
+        return sorted(without_duplicates(kept), key=lambda p: -box_area(p.bbox))[:max_people]
     return without_duplicates(detector.detect(frame.rgb))[:max_people]
 
 
@@ -130,6 +128,9 @@ def detect_and_track(
     from app.tracking import Tracker
 
     tracker = Tracker(fps=reader.info.fps)
+    # A detector that can follow people from one frame to the next does (MediaPipeDetector.for_video).
+    for_video = getattr(detector, "for_video", None)
+    detector = detector if for_video is None else for_video()
     rows: dict[int, TrackRows] = {}
     skipped = 0
     tic = time.perf_counter()

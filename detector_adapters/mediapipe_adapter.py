@@ -6,13 +6,20 @@ single person) gives each one 33 landmarks with a visibility score, and MediaPip
 landmarks (metres, origin between the hips), kept as a peer to compare the lifter with.
 """
 
+import copy
 from dataclasses import replace
 
 import numpy as np
 
 from detector_adapters.base import DetectedPerson, bbox_of
 from detector_adapters.mediapipe_graphs import quiet_stderr, solution
-from detector_adapters.person_detector import PersonDetector, PersonRegion, region_from_box, region_from_keypoints
+from detector_adapters.person_detector import (
+    PersonDetector,
+    PersonRegion,
+    iou,
+    region_from_box,
+    region_from_keypoints,
+)
 
 # A box from a tracker is tight around the visible joints; the landmark model wants the whole
 # body with a margin, as the person detector's regions have: their side is about this many times
@@ -21,6 +28,8 @@ BOX_TO_REGION = 1.35
 # Two results are one person found twice (from two views of the image) when their visible joints
 # lie this close, as a fraction of the person's box diagonal.
 SAME_PERSON_DISTANCE = 0.1
+# A box a tracker predicts is the person a video detector returned last frame when they overlap this much.
+FOLLOW_IOU = 0.3
 
 # The landmark model's is-there-a-person score and threshold, inside the PoseLandmarkByRoiCpu subgraph.
 PRESENCE_STREAM = "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__pose_presence_score"
@@ -46,6 +55,10 @@ node {
 """
 
 
+# One person found: (the person, the landmark model's presence score, the region its landmarks imply).
+Found = tuple[DetectedPerson, float, PersonRegion]
+
+
 class MediaPipeDetector:
     name = "mediapipe"
     keypoint_format = "mediapipe33"
@@ -68,6 +81,8 @@ class MediaPipeDetector:
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
         self.max_people, self.refine = max_people, refine
+        # A video detector's memory (for_video): each returned person's box and landmark region.
+        self._followed: list[tuple[np.ndarray, PersonRegion]] | None = None
         self._people = PersonDetector(min_detection_confidence, tiles=tiles, turns=turns)
         # model_complexity 1 is the landmark model inside the wheel; 0 and 2 would try to download one.
         self._landmarks = solution(
@@ -84,52 +99,110 @@ class MediaPipeDetector:
         self._people.close()
         self._landmarks.close()
 
+    def for_video(self, fine_search_every: int = 6, min_score: float = 0.6) -> "MediaPipeDetector":
+        """The same running models set up for a clip's successive frames (close only the detector it
+        came from). It remembers where the landmarks put each person it returned (MediaPipe's own
+        tracking: the region their hips and body point imply) and looks there first on the next call:
+        one landmark pass per person followed. detect searches with the person detector only for people
+        outside the followed ones' boxes, without quarter turns (people in videos stand upright), at
+        min_score, over tiles as wide as the frame (tiles 1) and, on the first and every
+        fine_search_every-th search, also half as wide (tiles 2: people a quarter of the frame's height,
+        at four times the cost). benchmarks/video_tracking.py measures the choice."""
+        if fine_search_every < 1:
+            raise ValueError(f"fine_search_every must be at least 1, got {fine_search_every}")
+        video = copy.copy(self)
+        video._people = self._people.with_views(tiles=1, turns=(), min_score=min_score)
+        video._fine_people = self._people.with_views(tiles=2, turns=(), min_score=min_score)
+        video._followed, video._searches, video._fine_search_every = [], 0, fine_search_every
+        return video
+
     def detect(self, image_rgb: np.ndarray) -> list[DetectedPerson]:
         """(H, W, 3) uint8 RGB -> every person found (at most max_people), largest box first, mediapipe33.
 
-        score: the person detector's."""
+        score: the person detector's (for a video detector's followed people, the landmark model's presence)."""
         check_image(image_rgb)
-        people: list[DetectedPerson] = []
-        for regions in self._people.find(image_rgb):
-            person = self._first_person_in(image_rgb, regions)
-            if person is not None and not any(same_person(person, other) for other in people):
-                people.append(person)
-        people.sort(key=lambda p: -box_area(p.bbox))
-        return people[: self.max_people]
+        found: list[Found] = []
+        if self._followed is not None:
+            for _, region in self._followed:
+                person = self._person_in(image_rgb, region, refine=False)
+                self._add_new(found, person and (replace(person[0], score=person[1]), *person[1:]))
+        followed = len(found)
+        for regions in self._search_views().find(image_rgb):
+            if any(inside(regions[0].center, person.bbox) for person, _, _ in found[:followed]):
+                continue  # the person (or part of them) is followed already
+            self._add_new(found, self._first_person_in(image_rgb, regions))
+        found.sort(key=lambda f: -box_area(f[0].bbox))
+        return self._remember(found[: self.max_people])
 
-    def _first_person_in(self, image: np.ndarray, regions: list[PersonRegion]) -> DetectedPerson | None:
+    def _search_views(self) -> PersonDetector:
+        """A photo detector's views; a video detector's finer views on its first and every
+        fine_search_every-th search."""
+        if self._followed is None:
+            return self._people
+        self._searches += 1
+        return self._fine_people if (self._searches - 1) % self._fine_search_every == 0 else self._people
+
+    @staticmethod
+    def _add_new(found: list["Found"], candidate: "Found | None") -> None:
+        if candidate is not None and not any(same_person(candidate[0], other) for other, _, _ in found):
+            found.append(candidate)
+
+    def _remember(self, found: list["Found | None"]) -> list[DetectedPerson | None]:
+        """A video detector keeps where the landmarks put each person, for the next frame."""
+        if self._followed is not None:
+            self._followed = [(f[0].bbox, f[2]) for f in found if f is not None]
+        return [None if f is None else f[0] for f in found]
+
+    def _first_person_in(self, image: np.ndarray, regions: list[PersonRegion]) -> "Found | None":
         """One person's regions, best-scored view first: the first where the landmark model sees someone
         (a view may have aligned the body wrongly), with that view's detector score."""
         for region in regions:
-            found = self._person_in(image, region)
+            found = self._person_in(image, region, self.refine)
             if found is not None:
-                return replace(found[0], score=region.score)
+                return replace(found[0], score=region.score), found[1], found[2]
         return None
 
     def detect_in_boxes(self, image_rgb: np.ndarray, boxes: np.ndarray) -> list[DetectedPerson | None]:
         """Landmarks of the person in each box (N, 4) x0, y0, x1, y1 px, skipping the person detector
-        (a video's boxes predicted from the previous frame). Where the landmark model sees nobody in a
-        box, the person detector looks around it (a box that lost the legs, a turned body); None where
-        it finds nobody either.
+        (a video's boxes predicted from the previous frame). A video detector looks where the previous
+        frame's landmarks put the person it returned in the box's place, moved with the box. Where the
+        landmark model sees nobody, the person detector looks around the box (a box that lost the legs,
+        a turned body); None where it finds nobody either.
 
         score: the landmark model's presence score."""
         check_image(image_rgb)
-        return [self._person_in_box(image_rgb, box) for box in np.asarray(boxes, np.float64).reshape(-1, 4)]
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        return self._remember([self._person_in_box(image_rgb, box) for box in boxes])
 
-    def _person_in_box(self, image: np.ndarray, box: np.ndarray) -> DetectedPerson | None:
-        found = self._person_in(image, region_from_box(box, BOX_TO_REGION))
+    def _person_in_box(self, image: np.ndarray, box: np.ndarray) -> "Found | None":
+        region = self._followed_region(box)
+        found = None
+        if region is not None:
+            found = self._person_in(image, region, refine=False)
+        if found is None:
+            found = self._person_in(image, region_from_box(box, BOX_TO_REGION), self.refine)
         if found is None:
             region = self._people.find_near(image, box)
-            found = None if region is None else self._person_in(image, region)
-        return None if found is None else replace(found[0], score=found[1])
+            found = None if region is None else self._person_in(image, region, self.refine)
+        return None if found is None else (replace(found[0], score=found[1]), found[1], found[2])
 
-    def _person_in(self, image: np.ndarray, region: PersonRegion) -> tuple[DetectedPerson, float] | None:
+    def _followed_region(self, box: np.ndarray) -> PersonRegion | None:
+        """The remembered landmark region of the person whose last box overlaps box most (at least
+        FOLLOW_IOU), moved as the box moved from it; None for a photo detector or nobody there."""
+        overlaps = [(iou(last_box, box), last_box, region) for last_box, region in self._followed or []]
+        best = max(overlaps, key=lambda o: o[0], default=None)
+        if best is None or best[0] < FOLLOW_IOU:
+            return None
+        shift = (box[:2] + box[2:] - best[1][:2] - best[1][2:]) / 2  # (2,) px
+        return replace(best[2], center=best[2].center + shift)
+
+    def _person_in(self, image: np.ndarray, region: PersonRegion, refine: bool) -> "Found | None":
         """The landmark model on a region of the image, refined once when asked.
-        -> (the person, the landmark model's presence score), or None."""
+        -> (the person, the landmark model's presence score, the region its landmarks imply), or None."""
         found = self._landmarks_in(image, region)
-        if found is not None and self.refine:
+        if found is not None and refine:
             found = self._landmarks_in(image, found[3]) or found
-        return None if found is None else self._to_person(*found[:3], image.shape[1::-1])
+        return None if found is None else (*self._to_person(*found[:3], image.shape[1::-1]), found[3])
 
     def _landmarks_in(
         self, image: np.ndarray, region: PersonRegion
@@ -198,6 +271,11 @@ def to_rect(region: PersonRegion, width: int, height: int):
 
 def box_area(box: np.ndarray) -> float:
     return float((box[2] - box[0]) * (box[3] - box[1]))
+
+
+def inside(point: np.ndarray, box: np.ndarray) -> bool:
+    """Whether a point (2,) px lies in a box (4,) x0, y0, x1, y1 px."""
+    return bool(np.all((box[:2] <= point) & (point <= box[2:])))
 
 
 def same_person(a: DetectedPerson, b: DetectedPerson) -> bool:

@@ -9,6 +9,7 @@ finds is mapped back to the image and merged. benchmarks/multiperson_detector.py
 benchmarks/lsp_detector.py measure what each view adds.
 """
 
+import copy
 from dataclasses import dataclass
 
 import cv2
@@ -112,7 +113,7 @@ class PersonDetector:
     def __init__(self, min_score: float = 0.5, tiles: int = 1, turns: tuple[int, ...] = (1, 2, 3)) -> None:
         if tiles not in (0, 1, 2):
             raise ValueError(f"tiles must be 0, 1 or 2, got {tiles}")
-        self.tiles, self.turns = tiles, tuple(turns)
+        self.tiles, self.turns, self.min_score = tiles, tuple(turns), min_score
         self._graph = solution(
             DETECTION_GRAPH,
             outputs=["detections"],
@@ -123,6 +124,17 @@ class PersonDetector:
 
     def close(self) -> None:
         self._graph.close()
+
+    def with_views(self, tiles: int, turns: tuple[int, ...], min_score: float) -> "PersonDetector":
+        """The same running detector looking at other views and keeping people scored at least min_score
+        (no higher than its own threshold: no second model is loaded): close only the detector it came from."""
+        if tiles not in (0, 1, 2):
+            raise ValueError(f"tiles must be 0, 1 or 2, got {tiles}")
+        if min_score < self.min_score:
+            raise ValueError(f"min_score {min_score} is below the running detector's threshold {self.min_score}")
+        other = copy.copy(self)
+        other.tiles, other.turns, other.min_score = tiles, tuple(turns), min_score
+        return other
 
     def find(self, image_rgb: np.ndarray) -> list[list[PersonRegion]]:
         """(H, W, 3) uint8 RGB -> per person, the regions the views found for it (image px), best score
@@ -143,7 +155,7 @@ class PersonDetector:
             found += self._in_view(small[y0 : y0 + side, x0 : x0 + side], x0, y0, 0)
         for turns in self.turns:
             found += self._in_view(np.rot90(small, turns), 0, 0, turns, *small.shape[1::-1])
-        return group_by_person([scaled(region, 1 / scale) for region in found])
+        return group_by_person([scaled(region, 1 / scale) for region in found if region.score >= self.min_score])
 
     def find_near(self, image_rgb: np.ndarray, box: np.ndarray) -> PersonRegion | None:
         """The best-scoring person whose hips lie in box (4,) x0, y0, x1, y1 px grown by a quarter on each

@@ -191,3 +191,47 @@ def test_boxes_from_the_previous_frame_give_the_people_detect_finds(detector, da
         assert both.sum() >= 20
         distance = np.linalg.norm(person.keypoints[both] - found.keypoints[both], axis=-1)
         assert np.median(distance) < 0.03 * diagonal
+
+
+def test_a_video_detector_finds_the_woman_at_the_back_and_follows_everyone_with_one_pass(detector, data_dir):
+    """for_video: frame 0's search (tiles 2) finds all three people; on the next frames each person is
+    followed in the region the previous landmarks imply: one landmark run per person, joints where a
+    thorough detect puts them."""
+    frames = video_frames(data_dir, 3)
+    video = detector.for_video()
+    people = video.detect(frames[0])
+    assert len(people) == 3
+    for expected, person in zip((WOMAN_IN_FRONT, MAN, WOMAN_AT_THE_BACK), people):  # largest first
+        assert iou(person.bbox, expected) > 0.7
+    runs = []
+    landmarks_in = video._landmarks_in
+    video._landmarks_in = lambda image, region: runs.append(region) or landmarks_in(image, region)
+    for frame in frames[1:]:
+        runs.clear()
+        followed = video.detect_in_boxes(frame, np.array([p.bbox for p in people]))
+        assert len(runs) == 3 and all(person is not None for person in followed)
+        people = followed
+    thorough = detector.detect(frames[2])  # the woman in front and the man, refined regions
+    for person, found in zip(thorough, people):
+        diagonal = np.linalg.norm(person.bbox[2:] - person.bbox[:2])
+        both = (person.scores > 0.5) & (found.scores > 0.5)
+        assert both.sum() >= 20
+        assert np.median(np.linalg.norm(person.keypoints[both] - found.keypoints[both], axis=-1)) < 0.03 * diagonal
+    # The photo detector it came from keeps no memory: its boxes still start from the box alone.
+    assert detector._followed is None
+
+
+def test_a_video_detectors_search_skips_the_people_it_follows(detector, data_dir):
+    """On a search frame the followed people are found where they were; the person detector's regions
+    inside their boxes (a half body found again) get no landmark run."""
+    frames = video_frames(data_dir, 2)
+    video = detector.for_video()
+    first = video.detect(frames[0])
+    runs = []
+    landmarks_in = video._landmarks_in
+    video._landmarks_in = lambda image, region: runs.append(region) or landmarks_in(image, region)
+    second = video.detect(frames[1])
+    assert len(second) == len(first) == 3
+    assert len(runs) == 3  # one pass for each followed person, none for anyone new
+    for a, b in zip(first, second):
+        assert iou(a.bbox, b.bbox) > 0.8

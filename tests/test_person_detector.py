@@ -167,3 +167,23 @@ def test_find_near_a_box_gives_the_person_in_it(data_dir):
     assert man[0] <= region.center[0] <= man[2] and man[1] <= region.center[1] <= man[3]
     assert 0.8 * (man[3] - man[1]) < region.size < 2.5 * (man[3] - man[1])  # the whole body with a margin
     assert on_the_wall is None
+
+
+def test_other_views_share_the_model_and_keep_only_surer_people(data_dir):
+    pytest.importorskip("mediapipe")
+    from detector_adapters.person_detector import PersonDetector
+
+    image = first_frame(data_dir)
+    detector = PersonDetector(turns=())
+    try:
+        everyone = detector.with_views(tiles=2, turns=(), min_score=0.5).find(image)
+        sure = detector.with_views(tiles=2, turns=(), min_score=0.8).find(image)
+        with pytest.raises(ValueError, match="below"):
+            detector.with_views(tiles=2, turns=(), min_score=0.3)
+        assert detector.tiles == 1 and detector.min_score == 0.5  # the original keeps its views
+    finally:
+        detector.close()
+    best = [regions[0].score for regions in everyone]
+    assert len(everyone) > len(sure) >= 2  # tiles 2 find doubtful people (a floor mark, a half body)
+    assert [regions[0].score for regions in sure] == [s for s in best if s >= 0.8]
+    assert all(region.score >= 0.8 for regions in sure for region in regions)
