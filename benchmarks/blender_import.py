@@ -1,12 +1,17 @@
-"""A real Blender import of svmac's BVH files: upright, with the joints where the file says.
+"""A real Blender import of svmac's BVH files: upright, with the joints where the file says,
+and with --world's files standing on Blender's ground plane, levelled, moving along the root's path.
 
-Writes Human3.6M S9 "Walking 1" and "Sitting 1" (the first seconds, camera 54138969's frame) as
-BVH with app.bvh, twice each: the ground-truth 3D and svmac's lifted output. Imports each into
-the system's Blender, headless, with its stock BVH importer and default axes; reads back every
-joint's world position at sampled frames, and compares them with pybvh's forward kinematics of
-the same file, mapped through the importer's default axis change (forward -Z, up Y: BVH
-(x, y, z) -> Blender (x, -z, y)). Upright: the head above both feet along Blender's Z in every
-sampled frame.
+Writes Human3.6M S9 "Walking 1" and "Sitting 1" (the first seconds, camera 54138969's view) as
+BVH with app.bvh, for the ground-truth 3D and svmac's lifted output, each in two frames: the
+camera's (root-relative, as without --world) and app.world's (placed with the camera's true focal
+length and principal point, as svmac-demo --world --focal does). Imports each into the system's
+Blender, headless, with its stock BVH importer and default axes; reads back every joint's world
+position at sampled frames, and compares them with pybvh's forward kinematics of the same file,
+mapped through the importer's default axis change (forward -Z, up Y: BVH (x, y, z) -> Blender
+(x, -z, y)). Upright: the head above both feet along Blender's Z in every sampled frame. In
+Blender also: the lower ankle's height above the ground plane (Z = 0), the Hips against
+app.world's root, and the trunk's angle from Blender's vertical against the true one (Human3.6M's
+world is z up), which shows whether the camera's tilt was levelled.
 
 Installs nothing: it uses `blender` from PATH (Debian: apt-get install blender) or --blender,
 and exits with a one-line message when there is none. Too heavy for CI (Blender is a ~400 MB
@@ -24,13 +29,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 from bvh_roundtrip import CAMERA, FPS, camera_sequences, lifted_sequences, pose_track, reader_joints
 
-from app.bvh import BVH_JOINTS, write_bvh
+from app.bvh import BVH_JOINTS, CAMERA_FRAME, WORLD_FRAME, write_bvh
+from app.clip import Clip
 from app.pipeline import DEFAULT_WEIGHTS
+from app.world import ANKLE_ABOVE_SOLE_MM, FLOOR_PERCENTILE, WorldFrame, WorldTrack, to_world
+from lifter.camera import Camera
 from lifter.checkpoint import write_report
-from lifter.data import data_root
+from lifter.data import data_root, load_cameras
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.skeleton import JOINT_NAMES
 
@@ -39,6 +49,9 @@ from lifter.skeleton import JOINT_NAMES
 SEQUENCES = ("S9/Walking 1", "S9/Sitting 1")
 BVH_TO_BLENDER = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # the importer's default axes
 AGREE_MM = 0.1  # "where the file says": Blender's joints within this of the reader's
+IMAGE_SIZE = 1000  # Human3.6M's frames are about 1000 x 1000 px (the principal point is the camera's own)
+HIP, THORAX, HEAD = (JOINT_NAMES.index(name) for name in ("Hip", "Thorax", "Head"))
+ANKLES = [JOINT_NAMES.index("RFoot"), JOINT_NAMES.index("LFoot")]
 
 # Debian's Blender 3.4.1 runs on Python 3.11, but its BVH importer opens files in mode "rU",
 # which Python 3.11 removed: the stock import fails on every file (ValueError: invalid mode:
@@ -108,16 +121,43 @@ def import_in_blender(blender: str, bvh: Path, every: int, out: Path) -> tuple[d
     raise AssertionError("unreachable")
 
 
-def compare(imported: dict, expected: np.ndarray, fps: float) -> dict:
-    """Blender's joints against the reader's (mapped to Blender axes); upright along Blender's Z."""
+def placed(pose_mm: np.ndarray, pixels: np.ndarray, camera: Camera) -> WorldTrack:
+    """app.world's placement of a sequence's poses (F, 17, 3) mm seen at pixels (F, 17, 2) by the camera."""
+    track = replace(pose_track(pose_mm), keypoints_2d=pixels.astype(np.float64))
+    clip = Clip("h36m", IMAGE_SIZE, IMAGE_SIZE, len(pose_mm), FPS, [track])
+    return to_world(track, clip, WorldFrame(focal_px=float(camera.f.mean()), principal_px=tuple(camera.c)))
+
+
+def angle_from_deg(vectors: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Angle of vectors (N, 3) from the direction up (3,) or (N, 3), degrees."""
+    cosine = (vectors * up).sum(-1) / np.linalg.norm(vectors, axis=-1) / np.linalg.norm(up, axis=-1)
+    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
+def compare(imported: dict, expected: np.ndarray, fps: float, true_lean_deg: np.ndarray,
+            world: WorldTrack | None) -> dict:  # fmt: skip
+    """Blender's joints against the reader's (mapped to Blender axes); upright along Blender's Z;
+    the trunk's angle from Blender's Z against the true one (true_lean_deg (F,)); on the ground
+    plane and along app.world's root path for a world-frame file (world given)."""
     carriers = {joint.source: joint.name for joint in BVH_JOINTS if joint.source is not None}
     frames = sorted(int(f) for f in imported["frames"])
     blender = np.array([[imported["frames"][str(f)][carriers[j]] for j in range(17)] for f in frames])  # (S, 17, 3)
     reader = expected[frames] @ BVH_TO_BLENDER.T
     error_mm = np.linalg.norm(blender - reader, axis=-1) * 10.0  # file units are cm
-    head = blender[:, JOINT_NAMES.index("Head"), 2]
-    feet = blender[:, [JOINT_NAMES.index("RFoot"), JOINT_NAMES.index("LFoot")], 2].max(1)
+    head = blender[:, HEAD, 2]
+    feet = blender[:, ANKLES, 2].max(1)
+    lower_ankle_cm = blender[:, ANKLES, 2].min(1)
+    lean = angle_from_deg(blender[:, THORAX] - blender[:, HIP], np.array([0.0, 0.0, 1.0]))
     rest = imported["rest"]
+    placement = {}
+    if world is not None:
+        root_cm = world.root_m[frames] * 100.0 @ BVH_TO_BLENDER.T
+        placement = {
+            "pitch_deg": world.pitch_deg,
+            "pitch_source": world.pitch_source,
+            "hips_vs_world_root_max_mm": float(np.linalg.norm(blender[:, HIP] - root_cm, axis=-1).max() * 10.0),
+            "hips_ground_path_cm": float(np.linalg.norm(np.diff(blender[:, HIP, :2], axis=0), axis=-1).sum()),
+        }
     return {
         "blender": imported["version"],
         "frames_in_blender": imported["frame_count"],
@@ -131,7 +171,21 @@ def compare(imported: dict, expected: np.ndarray, fps: float) -> dict:
         "head_above_feet_cm_mean": float((head - feet).mean()),
         "upright_in_every_sampled_frame": bool((head > feet).all()),
         "rest_head_minus_foot_z_cm": float(rest["Head"][2] - rest["RFoot"][2]),
-    }
+        "lower_ankle_z_cm_floor_percentile": float(np.percentile(lower_ankle_cm, FLOOR_PERCENTILE)),
+        "lower_ankle_z_cm_min": float(lower_ankle_cm.min()),
+        "trunk_lean_error_deg_median": float(np.median(np.abs(lean - true_lean_deg[frames]))),
+    } | placement
+
+
+def placement_row(name: str, r: dict) -> str:
+    """One file's row of the placement table (a camera-frame file has no pitch or root path)."""
+    world = r["frame"] == WORLD_FRAME
+    pitch = f"{r['pitch_deg']:.1f}° ({r['pitch_source']})" if world else "none (camera's view)"
+    root = f"{r['hips_vs_world_root_max_mm']:.4f} | {r['hips_ground_path_cm']:.0f}" if world else "- | -"
+    return (
+        f"| {name} | {pitch} | {r['trunk_lean_error_deg_median']:.1f} | "
+        f"{r['lower_ankle_z_cm_floor_percentile']:.2f} / {r['lower_ankle_z_cm_min']:.2f} | {root} |"
+    )
 
 
 def markdown(record: dict) -> str:
@@ -143,6 +197,7 @@ def markdown(record: dict) -> str:
         f"{'yes' if r['upright_in_every_sampled_frame'] else 'NO'} | {r['rest_head_minus_foot_z_cm']:.1f} |"
         for name, r in record["files"].items()
     )
+    placements = "\n".join(placement_row(name, r) for name, r in record["files"].items())
     errors = sorted({r["stock_importer_error"] for r in record["files"].values() if r["stock_importer_error"]})
     shim = (
         f"**{record['blender']} ({record['package']}) cannot import any BVH file as installed**: its importer "
@@ -154,13 +209,16 @@ def markdown(record: dict) -> str:
         else "The stock importer ran unchanged.\n\n"
     )
     return (
-        "# Blender imports svmac's BVH upright, joints where the file says\n\n"
+        "# Blender imports svmac's BVH upright, joints where the file says; --world's on the ground plane\n\n"
         f"Produced by `{record['command']}` on {record['machine']}, with {record['blender']} "
         f"(`{record['blender_path']}`, {record['package']}), headless (`blender -b`), its stock BVH importer "
         "with default axes (forward -Z, up Y) and scale 1 (one Blender unit per file centimetre).\n"
         f"Data: Human3.6M S9, the first {record['frames']} frames (50 fps) of each sequence, camera {CAMERA}'s "
-        "frame; *ground truth* is its 3D, *lifted* is svmac's output for its ground-truth 2D "
-        f"(`{record['weights']}`). Every {record['every']}th frame is read back from Blender.\n\n"
+        "view; *ground truth* is its 3D, *lifted* is svmac's output for its ground-truth 2D "
+        f"(`{record['weights']}`). Each is written in the *camera frame* (root-relative, as svmac-demo --bvh "
+        "without --world) and in the *world frame* (app.world's placement with the camera's true focal length "
+        "and principal point, as --bvh --world --focal). Every "
+        f"{record['every']}th frame is read back from Blender.\n\n"
         "*Difference*: each joint's world position in Blender (pose-bone head) against pybvh's forward "
         "kinematics of the same file, mapped by the importer's axis change BVH (x, y, z) -> Blender "
         f"(x, -z, y); agreement means at most {AGREE_MM:g} mm. *Head above feet*: Blender Z of the Head joint "
@@ -172,6 +230,20 @@ def markdown(record: dict) -> str:
         "max difference (mm) | agree | head above feet, min (cm) | upright | T-pose head above foot (cm) |\n"
         "|---|---|---|---:|---:|---:|---|---:|---|---:|\n"
         f"{rows}\n\n"
+        "*Placement in Blender*: *trunk from vertical vs truth*: the angle of Hip -> Thorax from Blender's Z "
+        "against the true one (from Human3.6M's z-up world), median over the sampled frames: a camera-frame "
+        "file keeps the camera's tilt, a world-frame file is levelled by the pitch app.world used (read from "
+        "the feet when they cover half a metre of depth, else assumed level). *Lower ankle Z*: the lower "
+        f"ankle's height above Blender's ground plane, at app.world's {FLOOR_PERCENTILE:g}th percentile of the "
+        f"sampled frames and its minimum; app.world puts it {ANKLE_ABOVE_SOLE_MM / 10:g} cm above the floor "
+        "(the T-pose's regularised legs move it by a few mm), while a camera-frame file stands its hips at the "
+        "T-pose's leg height whatever the pose. *Hips vs app.world root*: Blender's Hips against app.world's "
+        "root path mapped to Blender's axes; *Hips' ground path*: the length of their path along Blender's "
+        "ground plane over the sampled frames.\n\n"
+        "| file | camera pitch used | trunk from vertical vs truth, median (°) | lower ankle Z, percentile / min "
+        "(cm) | Hips vs app.world root, max (mm) | Hips' ground path (cm) |\n"
+        "|---|---|---:|---:|---:|---:|\n"
+        f"{placements}\n\n"
         f"{shim}"
         "Not part of CI: Blender is too heavy to install there; this script installs nothing and stops "
         "with a one-line message when no `blender` is on PATH.\n"
@@ -192,17 +264,25 @@ def main(argv: list[str] | None = None) -> int:
     root = data_root(args.data)
     truth, pixels = camera_sequences(root, 1)
     truth = {name: truth[name][: args.frames] for name in SEQUENCES}
-    lifted = lifted_sequences(args.weights, {name: pixels[name][: args.frames] for name in SEQUENCES})
+    pixels = {name: pixels[name][: args.frames] for name in SEQUENCES}
+    lifted = lifted_sequences(args.weights, pixels)
+    cameras = load_cameras(root)
     files = {}
     with tempfile.TemporaryDirectory() as folder:
         for kind, poses in (("ground truth", truth), ("lifted", lifted)):
             for name, pose in poses.items():
-                path = Path(folder) / f"{name.replace('/', '_').replace(' ', '_')}_track_0.bvh"
-                write_bvh(path, pose_track(pose), FPS, overwrite=True)
-                imported, stock_error = import_in_blender(blender, path, args.every, Path(folder) / "blender.json")
-                result = compare(imported, reader_joints(path), FPS)
-                files[f"{name}, {kind}"] = result | {"stock_importer_error": stock_error}
-                print(files[f"{name}, {kind}"], flush=True)
+                camera = cameras[(name.split("/")[0], CAMERA)]
+                true_up = camera.R @ np.array([0.0, 0.0, 1.0])  # Human3.6M's world up in the camera frame
+                true_lean = angle_from_deg(truth[name][:, THORAX] - truth[name][:, HIP], true_up)
+                for frame in (CAMERA_FRAME, WORLD_FRAME):
+                    world = placed(pose, pixels[name], camera) if frame == WORLD_FRAME else None
+                    path = Path(folder) / f"{name.replace('/', '_').replace(' ', '_')}_{frame}_track_0.bvh"
+                    write_bvh(path, pose_track(pose), FPS, overwrite=True, world=world)
+                    imported, stock_error = import_in_blender(blender, path, args.every, Path(folder) / "blender.json")
+                    result = compare(imported, reader_joints(path), FPS, true_lean, world)
+                    key = f"{name}, {kind}, {frame} frame"
+                    files[key] = result | {"frame": frame, "stock_importer_error": stock_error}
+                    print(key, files[key], flush=True)
     first = next(iter(files.values()))
     record = {
         "command": " ".join(["python benchmarks/blender_import.py", *(sys.argv[1:] if argv is None else argv)]),
