@@ -55,8 +55,9 @@ def clip_motion(
         world = worlds.get(track.track_id)
         bvh = None
         if bvh_path is not None:
-            bvh = write_bvh(bvh_path(track.track_id), track, clip.fps, overwrite=True,
-                            min_score=options.min_score, world=world)  # fmt: skip
+            bvh = write_bvh(
+                bvh_path(track.track_id), track, clip.fps, overwrite=True, min_score=options.min_score, world=world
+            )
         motions[track.track_id] = TrackMotion(track_angles(track, world), world, bvh)
     return motions
 
