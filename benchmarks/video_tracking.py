@@ -1,7 +1,8 @@
 """People tracked through the four pose2sim_multiperson clips by `svmac-demo CLIP --out-dir DIR
---no-figure`: tracks and frames per track for each clip, and on cam01 (hand-labelled torso centres,
-examples/pose2sim_cam01_people.json) for every person in full view the share of frames on one id
-and the id switches. Writes reports/video_tracking.md and .json.
+--no-figure`: tracks and frames per track for each clip, the time per frame and per frame and person
+(wall clock and CPU), and on cam01 (hand-labelled torso centres, examples/pose2sim_cam01_people.json)
+for every person in full view the share of frames on one id and the id switches. Writes
+reports/video_tracking.md and .json.
 
     python benchmarks/video_tracking.py [--data DIR]      (DIR/video/pose2sim_multiperson; default $SVMAC_DATA)
 """
@@ -13,29 +14,33 @@ import json
 import os
 import platform
 import tempfile
+import time
 from pathlib import Path
 
 from app.demo import EXAMPLE_CLIP, SUMMARY_NAME
 from app.demo import main as demo_main
 from app.track_labels import score_ids
+from app.video import VideoOptions
 from lifter.checkpoint import write_report
 
 LABELS = EXAMPLE_CLIP.parent / "pose2sim_cam01_people.json"
-RADIUS_PX = 200  # people in full view here are 500-900 px tall and >= 450 px apart
+RADIUS_PX = 200  # people in full view here are 400-1000 px tall, their torsos >= 360 px apart
 CLIPS = ("cam01.mp4", "cam02.mp4", "cam03.mp4", "cam04.mp4")
 
 
-def run_clip(path: Path) -> tuple[dict, dict]:
-    """-> (the clip JSON, its summary.json entry)."""
+def run_clip(path: Path) -> tuple[dict, dict, float]:
+    """-> (the clip JSON, its summary.json entry, the CPU seconds of the whole run, models' start included)."""
     with tempfile.TemporaryDirectory() as out:
         argv = [str(path), "--out-dir", out, "--no-figure", "--quiet", "--device", "cpu"]
+        cpu = time.process_time()
         with contextlib.redirect_stderr(io.StringIO()):
             status = demo_main(argv)
+        cpu = time.process_time() - cpu
         if status != 0:
             raise SystemExit(f"svmac-demo failed on {path} (exit {status})")
         record = json.loads((Path(out) / f"{path.stem}.json").read_text())
         stats = json.loads((Path(out) / SUMMARY_NAME).read_text())["clips"][path.name]
-    return record, stats
+    return record, stats, cpu
 
 
 def main() -> None:
@@ -50,8 +55,9 @@ def main() -> None:
 
     results, lines = {}, []
     for clip in clips:
-        record, stats = run_clip(clip)
+        record, stats, cpu = run_clip(clip)
         tracks = {t["id"]: t["frames"] for t in record["tracks"]}
+        people_frames = max(sum(tracks.values()), 1)
         long_tracks = {i: n for i, n in tracks.items() if n >= 0.5 * stats["frames"]}
         entry = {
             "frames": stats["frames"],
@@ -60,6 +66,9 @@ def main() -> None:
             "tracks_over_half_the_clip": len(long_tracks),
             "people_per_frame": sum(tracks.values()) / stats["frames"],
             "ms_per_frame": 1000 * stats["seconds"]["total"] / stats["frames"],
+            "ms_per_frame_and_person": 1000 * stats["seconds"]["total"] / people_frames,
+            "detect_ms_per_frame_and_person": 1000 * stats["seconds"]["detect"] / people_frames,
+            "cpu_ms_per_frame_and_person": 1000 * cpu / people_frames,
         }
         if clip.name in ("cam01.mp4", EXAMPLE_CLIP.name):
             labels = json.loads(LABELS.read_text())
@@ -73,20 +82,28 @@ def main() -> None:
     lines = [
         "# People tracked through the pose2sim_multiperson clips",
         "",
-        "`python benchmarks/video_tracking.py` (`svmac-demo CLIP --out-dir DIR --no-figure`: MediaPipe person",
-        "detection on every frame, app.tracking, smoothing on). Data: the four real 100-frame 60 fps 1088x1920",
+        "`OMP_NUM_THREADS=1 SVMAC_DATA=../shared/data nice -n 10 python benchmarks/video_tracking.py`",
+        "(`svmac-demo CLIP --out-dir DIR --no-figure`, its defaults: MediaPipe's person detector searches every",
+        f"{VideoOptions().redetect_every}th frame, the landmark model follows each person in between, app.tracking,",
+        "smoothing on). Data: the four real 100-frame 60 fps 1088x1920",
         "views of `video/pose2sim_multiperson` (BSD-3-Clause). Machine: "
         f"{platform.machine()} CPU, {os.cpu_count()} cores, no GPU; load average {load_start:.1f} at the start "
         f"and {os.getloadavg()[0]:.1f} at the end (shared with other jobs: times are not the tool's best).",
         "",
-        "| clip | frames | tracks | tracks over half the clip | frames per track (id: frames) | people/frame | ms/frame |",
-        "|---|---|---|---|---|---|---|",
+        "Times: wall clock of the whole clip (decoding, detection, tracking, smoothing, lifting, writing), per",
+        "frame, and per frame and person found (of which detection); CPU: the process's CPU time of the whole",
+        "run, the models' start included, per frame and person.",
+        "",
+        "| clip | frames | tracks | tracks over half the clip | frames per track (id: frames) | people/frame "
+        "| ms/frame | ms/frame/person (detection) | CPU ms/frame/person |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, entry in results.items():
         per_track = ", ".join(f"{i}: {n}" for i, n in entry["frames_per_track"].items())
         lines.append(
             f"| {name} | {entry['frames']} | {entry['tracks']} | {entry['tracks_over_half_the_clip']} | {per_track} "
-            f"| {entry['people_per_frame']:.2f} | {entry['ms_per_frame']:.0f} |"
+            f"| {entry['people_per_frame']:.2f} | {entry['ms_per_frame']:.0f} | {entry['ms_per_frame_and_person']:.0f} "
+            f"({entry['detect_ms_per_frame_and_person']:.0f}) | {entry['cpu_ms_per_frame_and_person']:.0f} |"
         )
     for name, entry in results.items():
         if "labelled_people" not in entry:

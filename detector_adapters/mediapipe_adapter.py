@@ -28,6 +28,7 @@ BOX_TO_REGION = 1.35
 # Two results are one person found twice (from two views of the image) when their visible joints
 # lie this close, as a fraction of the person's box diagonal.
 SAME_PERSON_DISTANCE = 0.1
+NOSE = 0  # in mediapipe33
 # A box a tracker predicts is the person a video detector returned last frame when they overlap this much.
 FOLLOW_IOU = 0.3
 
@@ -103,8 +104,8 @@ class MediaPipeDetector:
         """The same running models set up for a clip's successive frames (close only the detector it
         came from). It remembers where the landmarks put each person it returned (MediaPipe's own
         tracking: the region their hips and body point imply) and looks there first on the next call:
-        one landmark pass per person followed. detect searches with the person detector only for people
-        outside the followed ones' boxes, without quarter turns (people in videos stand upright), at
+        one landmark pass per person followed. detect searches with the person detector only for faces
+        other than the followed ones' (a person behind another is still found), without quarter turns (people in videos stand upright), at
         min_score, over tiles as wide as the frame (tiles 1) and, on the first and every
         fine_search_every-th search, also half as wide (tiles 2: people a quarter of the frame's height,
         at four times the cost). benchmarks/video_tracking.py measures the choice."""
@@ -128,8 +129,8 @@ class MediaPipeDetector:
                 self._add_new(found, person and (replace(person[0], score=person[1]), *person[1:]))
         followed = len(found)
         for regions in self._search_views().find(image_rgb):
-            if any(inside(regions[0].center, person.bbox) for person, _, _ in found[:followed]):
-                continue  # the person (or part of them) is followed already
+            if any(inside(person.keypoints[NOSE], regions[0].face_box) for person, _, _ in found[:followed]):
+                continue  # a face followed already (the person detector also boxes half a body on its own)
             self._add_new(found, self._first_person_in(image_rgb, regions))
         found.sort(key=lambda f: -box_area(f[0].bbox))
         return self._remember(found[: self.max_people])
@@ -165,9 +166,10 @@ class MediaPipeDetector:
     def detect_in_boxes(self, image_rgb: np.ndarray, boxes: np.ndarray) -> list[DetectedPerson | None]:
         """Landmarks of the person in each box (N, 4) x0, y0, x1, y1 px, skipping the person detector
         (a video's boxes predicted from the previous frame). A video detector looks where the previous
-        frame's landmarks put the person it returned in the box's place, moved with the box. Where the
-        landmark model sees nobody, the person detector looks around the box (a box that lost the legs,
-        a turned body); None where it finds nobody either.
+        frame's landmarks put the person it returned in the box's place, moved with the box, and gives
+        None at once for a box where it returned nobody (lost earlier: its next search looks for them).
+        Where the landmark model sees nobody, it looks in the box itself, then the person detector
+        around it (a box that lost the legs, a turned body); None where it finds nobody either.
 
         score: the landmark model's presence score."""
         check_image(image_rgb)
@@ -175,9 +177,11 @@ class MediaPipeDetector:
         return self._remember([self._person_in_box(image_rgb, box) for box in boxes])
 
     def _person_in_box(self, image: np.ndarray, box: np.ndarray) -> "Found | None":
-        region = self._followed_region(box)
         found = None
-        if region is not None:
+        if self._followed is not None:
+            region = self._followed_region(box)
+            if region is None:
+                return None  # lost before the previous frame: a video detector leaves them to its next search
             found = self._person_in(image, region, refine=False)
         if found is None:
             found = self._person_in(image, region_from_box(box, BOX_TO_REGION), self.refine)

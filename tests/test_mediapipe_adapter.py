@@ -211,6 +211,8 @@ def test_a_video_detector_finds_the_woman_at_the_back_and_follows_everyone_with_
         followed = video.detect_in_boxes(frame, np.array([p.bbox for p in people]))
         assert len(runs) == 3 and all(person is not None for person in followed)
         people = followed
+    runs.clear()  # a box where it followed nobody (someone lost earlier) waits for the next search
+    assert video.detect_in_boxes(frames[2], np.array([[700.0, 0.0, 1000.0, 300.0]])) == [None] and runs == []
     thorough = detector.detect(frames[2])  # the woman in front and the man, refined regions
     for person, found in zip(thorough, people):
         diagonal = np.linalg.norm(person.bbox[2:] - person.bbox[:2])
