@@ -9,9 +9,9 @@ above the origin.
 
 Given the track's world frame (app.world.WorldTrack, whose axes are these: x right, y up, z towards
 the camera, made level), the file is in that frame instead (`frame` "world"): the rotations come
-from the world joints, so the body is levelled by the camera's pitch, and the Hips' position
-channels follow the world root's path, so the floor is Blender's ground plane (y = 0) and the
-person moves through the scene as in the clip.
+from the world joints, so the body stands as app.world turned it (WorldFrame.body_levelling), and
+the Hips' position channels follow the world root's path, so the floor is Blender's ground plane
+(y = 0) and the person moves through the scene as in the clip.
 
 Skeleton: the 17 Human3.6M joints as BVH joints (named after them, `bvh_joint_names`), plus
 four helper joints with zero offset (RPelvis, LPelvis at the Hips, RCollar, LCollar at the

@@ -37,7 +37,15 @@ from bvh_roundtrip import CAMERA, FPS, camera_sequences, lifted_sequences, pose_
 from app.bvh import BVH_JOINTS, CAMERA_FRAME, WORLD_FRAME, write_bvh
 from app.clip import Clip
 from app.pipeline import DEFAULT_WEIGHTS
-from app.world import ANKLE_ABOVE_SOLE_MM, FLOOR_PERCENTILE, WorldFrame, WorldTrack, to_world
+from app.world import (
+    ANKLE_ABOVE_SOLE_MM,
+    CAMERA_POSE_LEVELLING,
+    FLOOR_PERCENTILE,
+    LIFTED_BODY_LEVELLING,
+    WorldFrame,
+    WorldTrack,
+    to_world,
+)
 from lifter.camera import Camera
 from lifter.checkpoint import write_report
 from lifter.data import data_root, load_cameras
@@ -121,11 +129,13 @@ def import_in_blender(blender: str, bvh: Path, every: int, out: Path) -> tuple[d
     raise AssertionError("unreachable")
 
 
-def placed(pose_mm: np.ndarray, pixels: np.ndarray, camera: Camera) -> WorldTrack:
-    """app.world's placement of a sequence's poses (F, 17, 3) mm seen at pixels (F, 17, 2) by the camera."""
+def placed(pose_mm: np.ndarray, pixels: np.ndarray, camera: Camera, body_levelling: float) -> WorldTrack:
+    """app.world's placement of a sequence's poses (F, 17, 3) mm seen at pixels (F, 17, 2) by the camera,
+    the body turned by body_levelling times the pitch (CAMERA_POSE_LEVELLING for the ground truth)."""
     track = replace(pose_track(pose_mm), keypoints_2d=pixels.astype(np.float64))
     clip = Clip("h36m", IMAGE_SIZE, IMAGE_SIZE, len(pose_mm), FPS, [track])
-    return to_world(track, clip, WorldFrame(focal_px=float(camera.f.mean()), principal_px=tuple(camera.c)))
+    options = WorldFrame(focal_px=float(camera.f.mean()), principal_px=tuple(camera.c), body_levelling=body_levelling)
+    return to_world(track, clip, options)
 
 
 def angle_from_deg(vectors: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -232,8 +242,11 @@ def markdown(record: dict) -> str:
         f"{rows}\n\n"
         "*Placement in Blender*: *trunk from vertical vs truth*: the angle of Hip -> Thorax from Blender's Z "
         "against the true one (from Human3.6M's z-up world), median over the sampled frames: a camera-frame "
-        "file keeps the camera's tilt, a world-frame file is levelled by the pitch app.world used (read from "
-        "the feet when they cover half a metre of depth, else assumed level). *Lower ankle Z*: the lower "
+        "file keeps the camera's tilt; a world-frame file stands on the floor of the pitch app.world used (read "
+        "from the feet when they cover half a metre of depth, else assumed level), the ground truth's body "
+        f"turned by all of it (body levelling {CAMERA_POSE_LEVELLING:g}), the lifted body, which the lifter "
+        f"returns upright in the camera frame, by {LIFTED_BODY_LEVELLING:g} of it (app.world's default for "
+        "lifted poses, chosen on S1, S5-S8: reports/world_frame.md). *Lower ankle Z*: the lower "
         f"ankle's height above Blender's ground plane, at app.world's {FLOOR_PERCENTILE:g}th percentile of the "
         f"sampled frames and its minimum; app.world puts it {ANKLE_ABOVE_SOLE_MM / 10:g} cm above the floor "
         "(the T-pose's regularised legs move it by a few mm), while a camera-frame file stands its hips at the "
@@ -269,13 +282,14 @@ def main(argv: list[str] | None = None) -> int:
     cameras = load_cameras(root)
     files = {}
     with tempfile.TemporaryDirectory() as folder:
-        for kind, poses in (("ground truth", truth), ("lifted", lifted)):
+        for kind, poses, levelling in (("ground truth", truth, CAMERA_POSE_LEVELLING),
+                                       ("lifted", lifted, LIFTED_BODY_LEVELLING)):
             for name, pose in poses.items():
                 camera = cameras[(name.split("/")[0], CAMERA)]
                 true_up = camera.R @ np.array([0.0, 0.0, 1.0])  # Human3.6M's world up in the camera frame
                 true_lean = angle_from_deg(truth[name][:, THORAX] - truth[name][:, HIP], true_up)
                 for frame in (CAMERA_FRAME, WORLD_FRAME):
-                    world = placed(pose, pixels[name], camera) if frame == WORLD_FRAME else None
+                    world = placed(pose, pixels[name], camera, levelling) if frame == WORLD_FRAME else None
                     path = Path(folder) / f"{name.replace('/', '_').replace(' ', '_')}_{frame}_track_0.bvh"
                     write_bvh(path, pose_track(pose), FPS, overwrite=True, world=world)
                     imported, stock_error = import_in_blender(blender, path, args.every, Path(folder) / "blender.json")

@@ -20,6 +20,15 @@ Measured against the truth, per sequence and camera (a "track"):
 Variants: the pitch estimated from the feet (the default), assumed level, or given the true
 pitch; and the scale from the bone-length prior instead of the true height.
 
+Body levelling (WorldFrame.body_levelling, the share of the pitch by which the body is turned;
+the root and floor always use the whole pitch), measured on the training subjects S1, S5-S8,
+where the default is chosen by LEVELLING_RULE, and then reported on S9/S11 (nothing chosen there):
+- trunk lean: the angle of root -> Thorax from the world's vertical, predicted vs true, per frame;
+- joints: the mean joint position error in the world frame (nothing aligned; the truth's floor
+  as above), and the same with each pose's root moved onto the true root (the body's shape and
+  orientation only);
+- floor and root position as above.
+
 Usage: nice -n 10 python benchmarks/world_frame.py [--data DIR] [--weights W] [--out reports/world_frame]
 """
 
@@ -34,6 +43,7 @@ import torch
 from app.clip import Clip, PoseTrack
 from app.world import (
     HEAD_TOP_ABOVE_HEAD_JOINT_MM,
+    LIFTED_BODY_LEVELLING,
     WorldFrame,
     floor_level,
     measure_body_heights,
@@ -43,7 +53,7 @@ from app.world import (
 )
 from lifter.camera import Camera, camera_to_pixels, world_to_camera
 from lifter.checkpoint import load_generator, write_report
-from lifter.data import CAMERAS, POSES_FILE, TEST_SUBJECTS, data_root, load_cameras, load_npz
+from lifter.data import CAMERAS, POSES_FILE, TEST_SUBJECTS, TRAIN_SUBJECTS, data_root, load_cameras, load_npz
 from lifter.geometry import mean_root_distance
 from lifter.inference import lift_poses
 from lifter.priors import metric_scale
@@ -54,6 +64,15 @@ DEFAULT_WEIGHTS = Path("weights") / "svmac_h36m_gt.safetensors"
 FLOOR_TARGET_MM = 30.0
 ANKLES = [JOINT_NAMES.index("RFoot"), JOINT_NAMES.index("LFoot")]
 WORLD_UP = np.array([0.0, 0.0, 1.0])  # Human3.6M's world is z up, floor at z = 0
+THORAX = JOINT_NAMES.index("Thorax")
+BODY_LEVELLINGS = (1.0, 0.75, 0.5, 0.25, 0.0)
+# Stated before measuring; applied to the training subjects only.
+LEVELLING_RULE = (
+    "the body levelling with the lowest median trunk-lean error, among those whose median abs floor "
+    "error and median world joint error are at most 5 mm worse than full levelling (1.0); full "
+    "levelling stays unless another beats its trunk-lean error by 1 degree or more"
+)
+TRADE_OFF_MM, MIN_GAIN_DEG = 5.0, 1.0
 
 
 def true_pitch_and_roll_deg(cam: Camera) -> tuple[float, float]:
@@ -62,8 +81,7 @@ def true_pitch_and_roll_deg(cam: Camera) -> tuple[float, float]:
 
 def lifted_trunk_pitch_deg(track: PoseTrack) -> float:
     """The camera pitch the lifted trunk (root to Thorax) implies, were the body upright."""
-    trunk = track.pose_3d[:, JOINT_NAMES.index("Thorax")] - track.pose_3d[:, 0]  # (F, 3)
-    return float(np.median(np.degrees(np.arctan2(-trunk[:, 2], -trunk[:, 1]))))
+    return trunk_tilt_deg(track.pose_3d)
 
 
 def truth_in_world_frame(points_world: np.ndarray, cam: Camera) -> np.ndarray:
@@ -76,15 +94,15 @@ def truth_in_world_frame(points_world: np.ndarray, cam: Camera) -> np.ndarray:
     return relative @ axes.T
 
 
-def sequences_of(root: Path) -> list[tuple[str, str, np.ndarray]]:
+def sequences_of(root: Path, subjects: tuple[str, ...]) -> list[tuple[str, str, np.ndarray]]:
     poses = load_npz(root / POSES_FILE)
     return [(key.split("/")[0], key.split("/")[1], poses[key].astype(np.float64))
-            for key in sorted(poses) if key.split("/")[0] in TEST_SUBJECTS]  # fmt: skip
+            for key in sorted(poses) if key.split("/")[0] in subjects]  # fmt: skip
 
 
-def true_statures_mm(sequences) -> dict[str, float]:
+def true_statures_mm(sequences, subjects: tuple[str, ...]) -> dict[str, float]:
     statures = {}
-    for subject in TEST_SUBJECTS:
+    for subject in subjects:
         _, head = measure_body_heights([world for s, _, world in sequences if s == subject])
         statures[subject] = head + HEAD_TOP_ABOVE_HEAD_JOINT_MM
     return statures
@@ -138,6 +156,68 @@ def measure(world_track, truth_world: np.ndarray, truth_cam: np.ndarray, cam: Ca
         "roll_error_deg": -true_pitch_and_roll_deg(cam)[1],  # app.world takes the roll as 0
         "pitch_source": world_track.pitch_source,
         "true_depth_spread_mm": float(np.subtract(*np.percentile(true_root_cam[:, 2], [90, 10]))),
+    }
+
+
+def lean_deg(trunk: np.ndarray) -> np.ndarray:
+    """The angle (F,) of trunk vectors (F, 3) from the world's vertical (y in app.world's axes)."""
+    return np.degrees(np.arccos(np.clip(trunk[:, 1] / np.linalg.norm(trunk, axis=1), -1, 1)))
+
+
+def measure_body(world_track, truth_world: np.ndarray, cam: Camera) -> dict:
+    """Trunk lean and world joint errors of one placed track against the truth (module docstring)."""
+    truth = truth_in_world_frame(truth_world, cam)  # (F, 17, 3) mm, y from z = 0
+    truth[..., 1] -= floor_level(truth_world[:, ANKLES, 2].min(1))
+    pred = world_track.joints_m * 1000.0
+    lean_error = np.abs(lean_deg(pred[:, THORAX] - pred[:, 0]) - lean_deg(truth[:, THORAX] - truth[:, 0]))
+    relative = (pred - pred[:, :1]) - (truth - truth[:, :1])
+    return {
+        "trunk_lean_error_deg": float(np.median(lean_error)),
+        "world_joint_error_mm": float(np.median(np.linalg.norm(pred - truth, axis=-1).mean(1))),
+        "world_joint_error_root_aligned_mm": float(np.median(np.linalg.norm(relative, axis=-1).mean(1))),
+    }
+
+
+def summarise_body(rows: list[dict]) -> dict:
+    def median(key):
+        return float(np.median([r[key] for r in rows]))
+
+    return {
+        "tracks": len(rows),
+        "median_trunk_lean_error_deg": median("trunk_lean_error_deg"),
+        "median_world_joint_error_mm": median("world_joint_error_mm"),
+        "median_world_joint_error_root_aligned_mm": median("world_joint_error_root_aligned_mm"),
+        "median_abs_floor_error_mm": float(np.median(np.abs([r["floor_error_mm"] for r in rows]))),
+        "median_floor_error_mm": median("floor_error_mm"),
+        "median_root_position_error_mm": median("root_position_error_mm"),
+    }
+
+
+def choose_levelling(summaries: dict[float, dict]) -> float:
+    """LEVELLING_RULE over {body levelling: summarise_body(...)}."""
+    full = summaries[1.0]
+    allowed = [level for level, s in summaries.items()
+               if s["median_abs_floor_error_mm"] <= full["median_abs_floor_error_mm"] + TRADE_OFF_MM
+               and s["median_world_joint_error_mm"] <= full["median_world_joint_error_mm"] + TRADE_OFF_MM]  # fmt: skip
+    best = min(allowed, key=lambda level: summaries[level]["median_trunk_lean_error_deg"])
+    gain = full["median_trunk_lean_error_deg"] - summaries[best]["median_trunk_lean_error_deg"]
+    return best if gain >= MIN_GAIN_DEG else 1.0
+
+
+def trunk_tilt_deg(pose: np.ndarray) -> float:
+    """The median tilt (towards the camera, degrees) of camera-frame trunks (F, 17, 3) from the
+    camera's -y: the camera pitch they imply, were the body upright."""
+    trunk = pose[:, THORAX] - pose[:, 0]  # (F, 3)
+    return float(np.median(np.degrees(np.arctan2(-trunk[:, 2], -trunk[:, 1]))))
+
+
+def mean_tilts(tilts: list[tuple[float, float, float]]) -> dict:
+    """Means over tracks of (camera pitch, true trunk tilt, lifted trunk tilt), degrees."""
+    pitch, true, lifted = np.mean(tilts, axis=0)
+    return {
+        "camera_pitch_deg": float(pitch),
+        "true_trunk_tilt_deg": float(true),
+        "lifted_trunk_tilt_deg": float(lifted),
     }
 
 
@@ -214,6 +294,101 @@ def markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def placed_tracks(generator, cameras, sequences, statures):
+    """Per sequence and camera: (subject, action, every FRAME_STEP-th true world pose (F, 17, 3) mm,
+    the same in the camera frame, the camera, the lifted track, its one-track clip, true height m)."""
+    for subject, sequence, world in sequences:
+        world = world[::FRAME_STEP]
+        for camera_id in CAMERAS:
+            cam = cameras[(subject, camera_id)]
+            truth_cam = world_to_camera(world, cam)
+            track = lifted_track(generator, camera_to_pixels(truth_cam, cam))
+            clip = Clip(f"{subject}/{sequence}/{camera_id}", 1000, 1000, len(world), 50.0 / FRAME_STEP, [track])
+            action = sequence.rstrip(" 0123456789")
+            yield subject, action, world, truth_cam, cam, track, clip, statures[subject] / 1000.0
+
+
+def body_levelling_rows(placed, pitch_source: str) -> tuple[dict[float, list[dict]], list[tuple]]:
+    """Per body levelling the tracks' rows (measure + measure_body), with the height and the pitch
+    from the feet ("feet") or the true pitch ("true"); and per track (true pitch, lifted trunk tilt)."""
+    rows: dict[float, list[dict]] = {level: [] for level in BODY_LEVELLINGS}
+    tilts = []
+    for _, _, world, truth_cam, cam, track, clip, height in placed:
+        true_pitch = true_pitch_and_roll_deg(cam)[0]
+        tilts.append((true_pitch, trunk_tilt_deg(truth_cam), lifted_trunk_pitch_deg(track)))
+        for level in BODY_LEVELLINGS:
+            pitch = true_pitch if pitch_source == "true" else None
+            frame = WorldFrame(focal_px=float(cam.f.mean()), principal_px=tuple(cam.c), height_m=height,
+                               pitch_deg=pitch, body_levelling=level)  # fmt: skip
+            world_track = to_world(track, clip, frame)
+            rows[level].append(measure(world_track, world, truth_cam, cam) | measure_body(world_track, world, cam))
+    return rows, tilts
+
+
+def levelling_record(placed) -> dict:
+    """summarise_body per body levelling, pitch from the feet and true pitch; the mean tilts."""
+    placed = list(placed)
+    feet, tilts = body_levelling_rows(placed, "feet")
+    true, _ = body_levelling_rows(placed, "true")
+    return {
+        "pitch_from_feet": {str(level): summarise_body(r) for level, r in feet.items()},
+        "true_pitch": {str(level): summarise_body(r) for level, r in true.items()},
+        "tilts": mean_tilts(tilts),
+    }
+
+
+def levelling_table(section: dict) -> list[str]:
+    lines = ["| body levelling | pitch | trunk lean error (deg) | world joints (mm) | world joints, root on truth (mm) "
+             "| abs floor (mm) | floor, signed (mm) | root 3D (mm) |", "|---:|---|" + "---:|" * 6]  # fmt: skip
+    for pitch, name in (("pitch_from_feet", "from feet"), ("true_pitch", "true")):
+        for level, s in section[pitch].items():
+            lines.append(
+                f"| {float(level):.2f} | {name} | {s['median_trunk_lean_error_deg']:.1f} | "
+                f"{s['median_world_joint_error_mm']:.0f} | {s['median_world_joint_error_root_aligned_mm']:.0f} | "
+                f"{s['median_abs_floor_error_mm']:.1f} | {s['median_floor_error_mm']:+.1f} | "
+                f"{s['median_root_position_error_mm']:.0f} |"
+            )
+    return lines
+
+
+def tilt_sentence(section: dict, name: str) -> str:
+    t = section["tilts"]
+    return (f"{name}: cameras pitched {t['camera_pitch_deg']:.1f}°, true trunks {t['true_trunk_tilt_deg']:.1f}°, "
+            f"lifted trunks {t['lifted_trunk_tilt_deg']:.1f}°")
+
+
+def levelling_markdown(record: dict) -> str:
+    train, test = record["body_levelling_train"], record["body_levelling_test"]
+    lines = [
+        "## Body levelling: chosen on the training subjects S1, S5-S8",
+        "",
+        "app.world always places the root and the floor with the whole camera pitch; `body_levelling` is the "
+        "share of it by which the body (the root-relative pose) is turned. Full levelling (1.0) suits true "
+        "camera-frame poses, which lean by the camera's tilt; the lifter returns bodies nearly upright in the "
+        "camera frame. Trunk (root to Thorax) tilt towards the camera from the camera's vertical, median "
+        "over a track's frames, mean over tracks: " + tilt_sentence(train, "training") + "; "
+        + tilt_sentence(test, "S9/S11") + ".",
+        "",
+        f"Rule (stated before measuring, applied to the training subjects only): {LEVELLING_RULE}, with "
+        f"the pitch from the feet. It picks **{record['levelling_chosen_on_train']:g}** on "
+        f"{', '.join(TRAIN_SUBJECTS)} ({record['train_tracks']} tracks, {record['train_poses']} poses); "
+        f"app.world's default for lifted poses (`LIFTED_BODY_LEVELLING`) is {LIFTED_BODY_LEVELLING:g}; the "
+        "tables above use it. The true-pitch rows show the levelling alone, without the feet's pitch error. "
+        "*floor, signed*: > 0 means the root stands too high above the estimated floor (the lifted legs reach "
+        "too far below the root along the vertical).",
+        "",
+        "Training subjects S1, S5-S8 (medians over tracks of each track's median over frames; true heights "
+        f"{record['train_heights_m']} m):",
+        "",
+        *levelling_table(train),
+        "",
+        "Test subjects S9/S11, reported once with the choice above (nothing chosen on them):",
+        "",
+        *levelling_table(test),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="data folder (default: $SVMAC_DATA)")
@@ -224,30 +399,32 @@ def main() -> None:
     start = time.perf_counter()
     root = data_root(args.data)
     cameras = load_cameras(root)
-    sequences = sequences_of(root)
-    statures = true_statures_mm(sequences)
+    sequences = sequences_of(root, TEST_SUBJECTS)
+    statures = true_statures_mm(sequences, TEST_SUBJECTS)
+    train_sequences = sequences_of(root, TRAIN_SUBJECTS)
+    train_statures = true_statures_mm(train_sequences, TRAIN_SUBJECTS)
     generator = load_generator(args.weights, "cpu")
 
+    train_placed = list(placed_tracks(generator, cameras, train_sequences, train_statures))
+    train_levelling = levelling_record(train_placed)
+    chosen = choose_levelling({float(k): v for k, v in train_levelling["pitch_from_feet"].items()})
+    train_poses = sum(len(world) for _, _, world, *_ in train_placed)
+    del train_placed
+
+    placed = list(placed_tracks(generator, cameras, sequences, statures))
     rows: dict[str, list[dict]] = {name: [] for name in VARIANTS}
     actions, poses, torso_bias = [], 0, []
-    for subject, sequence, world in sequences:
-        world = world[::FRAME_STEP]
-        for camera_id in CAMERAS:
-            cam = cameras[(subject, camera_id)]
-            truth_cam = world_to_camera(world, cam)
-            track = lifted_track(generator, camera_to_pixels(truth_cam, cam))
-            clip = Clip(f"{subject}/{sequence}/{camera_id}", 1000, 1000, len(world), 50.0 / FRAME_STEP, [track])
-            poses += len(world)
-            torso_bias.append(lifted_trunk_pitch_deg(track) - true_pitch_and_roll_deg(cam)[0])
-            actions.append(sequence.rstrip(" 0123456789"))
-            for name, options in VARIANTS.items():
-                frame = WorldFrame(focal_px=float(cam.f.mean()), principal_px=tuple(cam.c),
-                                   **options(statures[subject] / 1000.0, cam))  # fmt: skip
-                world_track = to_world(track, clip, frame)
-                row = measure(world_track, world, truth_cam, cam)
-                wp = weak_perspective_depth(track, metric_pose_mm(track, frame.height_m), frame.focal_px)
-                row["weak_perspective_depth_error_mm"] = float(np.median(np.abs(wp - truth_cam[:, 0, 2])))
-                rows[name].append(row)
+    for subject, action, world, truth_cam, cam, track, clip, height in placed:
+        poses += len(world)
+        torso_bias.append(lifted_trunk_pitch_deg(track) - true_pitch_and_roll_deg(cam)[0])
+        actions.append(action)
+        for name, options in VARIANTS.items():
+            frame = WorldFrame(focal_px=float(cam.f.mean()), principal_px=tuple(cam.c), **options(height, cam))
+            world_track = to_world(track, clip, frame)
+            row = measure(world_track, world, truth_cam, cam)
+            wp = weak_perspective_depth(track, metric_pose_mm(track, frame.height_m), frame.focal_px)
+            row["weak_perspective_depth_error_mm"] = float(np.median(np.abs(wp - truth_cam[:, 0, 2])))
+            rows[name].append(row)
 
     per_action_rows = rows["height, pitch from feet"]
     true_pitch_rows = rows["height, true pitch"]
@@ -258,15 +435,23 @@ def main() -> None:
         "sequences": len(sequences),
         "poses": poses,
         "true_heights_m": {s: round(v / 1000.0, 3) for s, v in statures.items()},
+        "body_levelling_default": LIFTED_BODY_LEVELLING,
         "variants": {name: summarise(r) for name, r in rows.items()},
         "per_action": {a: summarise([r for r, ra in zip(per_action_rows, actions) if ra == a])
                        for a in sorted(set(actions))},  # fmt: skip
         "per_action_true_pitch": {a: summarise([r for r, ra in zip(true_pitch_rows, actions) if ra == a])
                                   for a in sorted(set(actions))},  # fmt: skip
         "lifted_torso_pitch_bias_deg": float(np.mean(torso_bias)),
+        "levelling_rule": LEVELLING_RULE,
+        "levelling_chosen_on_train": chosen,
+        "train_tracks": len(train_sequences) * len(CAMERAS),
+        "train_poses": train_poses,
+        "train_heights_m": {s: round(v / 1000.0, 3) for s, v in train_statures.items()},
+        "body_levelling_train": train_levelling,
+        "body_levelling_test": levelling_record(placed),
         "seconds": time.perf_counter() - start,
     }
-    write_report(args.out, markdown(record), record)
+    write_report(args.out, markdown(record) + "\n" + levelling_markdown(record), record)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from app.bvh import (
     write_bvh,
 )
 from app.clip import Clip, PoseTrack
-from app.world import ANKLE_ABOVE_SOLE_MM, WorldFrame, to_world
+from app.world import ANKLE_ABOVE_SOLE_MM, CAMERA_POSE_LEVELLING, WorldFrame, to_world
 from lifter.camera import world_to_camera
 from lifter.data import load_cameras, load_npz
 from lifter.errors import SvmacError
@@ -336,7 +336,8 @@ def test_bad_input_and_existing_files(tmp_path):
 def walking_placed(data_dir):
     """S9 "Walking 1" (3 s at 50 fps) seen by camera 54138969 (tilted ~10 degrees down), lifted
     with 10 mm of per-joint noise (so the bones vary as a lifter's do), placed by app.world with
-    the true focal length: -> (true world poses (F, 17, 3) mm z up, track, its WorldTrack)."""
+    the true focal length, levelled as a true camera-frame pose (the whole pitch):
+    -> (true world poses (F, 17, 3) mm z up, track, its WorldTrack)."""
     world = load_npz(data_dir / "h36m/h36m_3d_17j_mm.npz")["S9/Walking 1"][:150].astype(np.float64)
     camera = load_cameras(data_dir)[("S9", "54138969")]
     focal = float(camera.f.mean())
@@ -345,7 +346,8 @@ def walking_placed(data_dir):
     noisy -= noisy[:, :1]
     track = replace(track, pose_3d=noisy / 1000.0, pose_3d_mm=noisy)
     clip = Clip("walk", 1000, 1000, int(track.frames[-1]) + 1, 50.0, [track])
-    return world, track, to_world(track, clip, WorldFrame(focal_px=focal, principal_px=tuple(camera.c)))
+    options = WorldFrame(focal_px=focal, principal_px=tuple(camera.c), body_levelling=CAMERA_POSE_LEVELLING)
+    return world, track, to_world(track, clip, options)
 
 
 def test_world_frame_file_follows_the_root_path_over_the_floor(tmp_path, walking_placed):
@@ -376,7 +378,8 @@ def test_world_frame_file_follows_the_root_path_over_the_floor(tmp_path, walking
 
 def test_world_frame_file_levels_the_tilted_camera(tmp_path, walking_placed):
     """The trunk's angle from the file's vertical is the true one (Human3.6M's world is z up): the
-    rotations come from the levelled world joints. The camera-frame file leans by the camera's tilt."""
+    rotations come from the world joints, levelled as a true camera-frame pose's. The camera-frame
+    file leans by the camera's tilt."""
     world, track, placed = walking_placed
     rows = track.frames - track.frames[0]
     true_lean = angle_deg(world[:, 8] - world[:, 0], np.array([0.0, 0.0, 1.0]))  # Hip -> Thorax from up
