@@ -4,7 +4,8 @@
 for every person in full view the share of frames on one id and the id switches. Writes
 reports/video_tracking.md and .json.
 
-    python benchmarks/video_tracking.py [--data DIR]      (DIR/video/pose2sim_multiperson; default $SVMAC_DATA)
+    python benchmarks/video_tracking.py [--data DIR] [--settings]   (DIR/video/pose2sim_multiperson; default
+        $SVMAC_DATA; --settings also compares detection settings: the detection step and tracker alone)
 """
 
 import argparse
@@ -16,6 +17,8 @@ import platform
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from app.demo import EXAMPLE_CLIP, SUMMARY_NAME
 from app.demo import main as demo_main
@@ -43,10 +46,103 @@ def run_clip(path: Path) -> tuple[dict, dict, float]:
     return record, stats, cpu
 
 
+# Detection settings compared with --settings: (the detector: photo, or video with for_video's keywords;
+# VideoOptions.redetect_every). The video path's default is the second.
+SETTINGS: dict[str, tuple[dict | None, int]] = {
+    "before: every frame searched by the photo detector (quarter turns, tiles 1, refined)": (None, 1),
+    "default: video detector, search every 10th frame, tiles 2 on every 6th search": ({}, 10),
+    "video detector, search every 30th frame": ({}, 30),
+    "video detector, search every 10th frame, tiles 2 on every search": ({"fine_search_every": 1}, 10),
+}
+
+
+def detect_and_track_only(detector, frames: list, fps: float, redetect_every: int) -> tuple[dict, float, float]:
+    """app.video's detection step and tracker over decoded frames, without smoothing or lifting.
+    -> (a clip-JSON-like record with per frame each person's id and 17 joints, wall s, CPU s of detection)."""
+    from app.pipeline import prepare
+    from app.tracking import Tracker
+    from app.video import detect_people
+    from lifter.errors import SvmacError
+
+    tracker, options = Tracker(fps=fps), VideoOptions(redetect_every=redetect_every)
+    record, wall, cpu = {"frames": []}, 0.0, 0.0
+    for frame in frames:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        people = detect_people(detector, frame, tracker, options)
+        wall, cpu = wall + time.perf_counter() - start, cpu + time.process_time() - start_cpu
+        prepared = []
+        for person in people:
+            with contextlib.suppress(SvmacError):
+                prepared.append(prepare(person))
+        if prepared:
+            boxes = np.stack([p.detection.bbox for p in prepared])  # (N, 4)
+            keypoints, scores = np.stack([p.keypoints_2d for p in prepared]), np.stack([p.scores for p in prepared])
+        else:
+            boxes, keypoints, scores = np.zeros((0, 4)), np.zeros((0, 17, 2)), np.zeros((0, 17))
+        ids = tracker.update(boxes, keypoints, scores)
+        people_json = [{"id": int(i), "keypoints_2d": p.keypoints_2d.tolist()} for i, p in zip(ids, prepared)]
+        record["frames"].append({"index": frame.index, "people": people_json})
+    return record, wall, cpu
+
+
+def compare_settings(clips: list[Path]) -> dict:
+    """Per setting and clip: track frames, detection ms per frame and person (wall, CPU), cam01's label scores."""
+    from app.video_io import open_clip
+    from detector_adapters.mediapipe_adapter import MediaPipeDetector
+
+    photo = MediaPipeDetector()
+    results: dict[str, dict] = {name: {} for name in SETTINGS}
+    for clip in clips:
+        reader = open_clip(clip)
+        frames = list(reader)
+        for name, (video_options, redetect_every) in SETTINGS.items():
+            detector = photo if video_options is None else photo.for_video(**video_options)
+            record, wall, cpu = detect_and_track_only(detector, frames, reader.info.fps, redetect_every)
+            tracks: dict[int, int] = {}
+            for frame in record["frames"]:
+                for person in frame["people"]:
+                    tracks[person["id"]] = tracks.get(person["id"], 0) + 1
+            people_frames = max(sum(tracks.values()), 1)
+            entry = {"frames_per_track": tracks, "detect_ms_per_frame_and_person": 1000 * wall / people_frames,
+                     "detect_cpu_ms_per_frame_and_person": 1000 * cpu / people_frames}  # fmt: skip
+            if clip.name in ("cam01.mp4", EXAMPLE_CLIP.name):
+                scores = score_ids(record, json.loads(LABELS.read_text()), RADIUS_PX)
+                kept = [s.main_share >= 0.9 and s.switches <= 1 for s in scores.values()]
+                entry["labelled_people_on_one_id"] = sum(kept)
+                entry["labelled_people"] = len(scores)
+            results[name][clip.name] = entry
+    photo.close()
+    return results
+
+
+def settings_lines(results: dict) -> list[str]:
+    lines = [
+        "",
+        "## Detection settings (`--settings`)",
+        "",
+        "app.video's detection step and app.tracking alone (no smoothing, lifting or writing) over the decoded",
+        "frames of each clip. Times: detection only, per frame and person found, wall clock (CPU in brackets).",
+        "Tracks: frames per track id, longest first. cam01: labelled people kept on one id (>= 90 %, <= 1 switch).",
+        "",
+        "| setting | clip | tracks (frames each) | detection ms/frame/person (CPU) | cam01 people on one id |",
+        "|---|---|---|---|---|",
+    ]
+    for name, per_clip in results.items():
+        for clip, e in per_clip.items():
+            frames = ", ".join(str(n) for n in sorted(e["frames_per_track"].values(), reverse=True))
+            kept = f"{e['labelled_people_on_one_id']} of {e['labelled_people']}" if "labelled_people" in e else ""
+            lines.append(
+                f"| {name} | {clip} | {len(e['frames_per_track'])} ({frames}) | "
+                f"{e['detect_ms_per_frame_and_person']:.0f} ({e['detect_cpu_ms_per_frame_and_person']:.0f}) | {kept} |"
+            )
+    return lines
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="data folder (default: $SVMAC_DATA); without it only the bundled cam01 runs")
     p.add_argument("--out", type=Path, default=Path("reports") / "video_tracking")
+    p.add_argument("--settings", action="store_true", help="also compare detection settings (several minutes)")
     args = p.parse_args()
     data = args.data or os.environ.get("SVMAC_DATA")
     folder = Path(data) / "video" / "pose2sim_multiperson" if data else None
@@ -124,7 +220,13 @@ def main() -> None:
                 f"| {person} | {100 * s['found_share']:.0f} % | {s['main_id']} | {100 * s['main_id_share']:.0f} % "
                 f"| {s['id_switches']} | {'yes' if meets else 'no'} |"
             )
-    write_report(args.out, "\n".join(lines) + "\n", {"clips": results, "load_average": load_start})
+    record = {"clips": results, "load_average": load_start}
+    if args.settings:
+        record["settings"] = compare_settings(clips)
+        lines += settings_lines(record["settings"])
+        record["load_average_after_settings"] = os.getloadavg()[0]
+        lines += ["", f"Load average (1 minute) after the settings: {record['load_average_after_settings']:.1f}."]
+    write_report(args.out, "\n".join(lines) + "\n", record)
 
 
 if __name__ == "__main__":
