@@ -242,8 +242,8 @@ def end_to_end_lines(clip: Path, runs: dict) -> list[str]:
         f"so {cpu_per_person / 2:.0f} to {cpu_per_person:.0f} ms on an idle machine: "
         f"{'meets' if cpu_per_person <= 60 else 'misses'} it.",
         f"Target: the annotated video's drawing at >= 25 frames/s: {annotated['draw_ms_per_frame']:.1f} ms of wall "
-        f"time per frame here ({draw_fps:.0f} frames/s, {'meets' if draw_fps >= 25 else 'misses'} it);",
-        f"its CPU time is {annotated['draw_cpu_ms_per_frame']:.1f} ms per frame ({draw_cpu_fps:.0f} frames/s on an "
+        f"time per frame here ({draw_fps:.1f} frames/s, {'meets' if draw_fps >= 25 else 'misses'} it);",
+        f"its CPU time is {annotated['draw_cpu_ms_per_frame']:.1f} ms per frame ({draw_cpu_fps:.1f} frames/s on an "
         f"idle core: {'meets' if draw_cpu_fps >= 25 else 'misses'} it). Encoding the video adds "
         f"{annotated['write_ms_per_frame']:.1f} ms of wall time per frame.",
     ]
