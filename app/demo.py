@@ -418,7 +418,8 @@ def clip_done(job: ClipJob, args: argparse.Namespace) -> bool:
 
 def video_options(args: argparse.Namespace) -> VideoOptions:
     return VideoOptions(max_people=args.max_people, smooth=args.smooth, causal=args.causal, fps=args.fps,
-                        min_score=args.min_score, max_frames=args.max_frames)  # fmt: skip
+                        min_score=args.min_score, max_frames=args.max_frames,
+                        min_track_s=args.min_track_seconds)  # fmt: skip
 
 
 def processing_record(options: VideoOptions) -> dict:
@@ -535,6 +536,8 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> None:
                      help="a folder of numbered images (frame_0001.png, ...) read as one clip")  # fmt: skip
     vid.add_argument("--fps", type=float, help="--frames: the clip's frame rate (default 30)")
     vid.add_argument("--max-frames", type=int, help="only the first N frames of each clip (a quick look)")
+    vid.add_argument("--min-track-seconds", type=float, default=VideoOptions.min_track_s,
+                     help="drop people seen for less than this as detector blips (default 0.1; 0 keeps all)")  # fmt: skip
     vid.add_argument("--smooth", action=argparse.BooleanOptionalAction, default=True,
                      help="low-pass each person's 2D joints through the clip before lifting (default on)")
     vid.add_argument("--causal", action="store_true",
@@ -589,6 +592,8 @@ def check_options(args: argparse.Namespace) -> None:
         raise SvmacError("--batch-size must be >= 1, --dpi >= 10 and --min-score within [0, 1]")
     if args.max_people < 1 or (args.max_frames is not None and args.max_frames < 1):
         raise SvmacError("--max-people and --max-frames must be at least 1")
+    if not 0 <= args.min_track_seconds < float("inf"):
+        raise SvmacError("--min-track-seconds must be a number >= 0")
     if sum([args.input is not None, args.example, args.frames is not None]) != 1:
         raise SvmacError("give one image, video or folder, or --frames FOLDER, or --example")
     if args.fps is not None and args.frames is None:

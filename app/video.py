@@ -6,6 +6,7 @@ video or a still is asked for) to draw on the frames. Between the passes only th
 are kept, so memory follows the number of people-frames, not the video's pixels.
 """
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from itertools import islice
@@ -45,6 +46,10 @@ class VideoOptions:
     # followed); in between, landmarks are found in the boxes the tracker predicts, and a person lost
     # there waits for the next search. benchmarks/video_tracking.py measures the choice.
     redetect_every: int = 10
+    # Tracks seen for less than this are dropped as detector blips (a false person for a frame or
+    # two, a body found twice while two people overlap): cam01-04 of the pose2sim clips have such
+    # 1-3 frame tracks and no real person seen for under 0.25 s (reports/video_tracking.md).
+    min_track_s: float = 0.1
 
 
 @dataclass
@@ -242,6 +247,12 @@ def build_tracks(rows: dict[int, TrackRows], fps: float, lifter: Lifter, options
     return tracks
 
 
+def without_blips(rows: dict[int, TrackRows], fps: float, frames_read: int, min_track_s: float) -> dict[int, TrackRows]:
+    """The tracks seen for at least min_track_s (never asking more than half of a short clip)."""
+    needed = max(1, min(math.ceil(min_track_s * fps), frames_read // 2))
+    return {track_id: track for track_id, track in rows.items() if len(track.frames) >= needed}
+
+
 def reading_notes(info: VideoInfo, report: ReadReport) -> list[str]:
     notes = list(info.notes)
     if report.ended_early:
@@ -268,13 +279,16 @@ def lift_clip(
     timing = ClipTiming()
     rows, skipped = detect_and_track(reader, detector, options, timing, progress)
     report, info = reader.report, reader.info
-    tracks = build_tracks(rows, info.fps, lifter, options, timing)
+    kept = without_blips(rows, info.fps, report.frames, options.min_track_s)
+    tracks = build_tracks(kept, info.fps, lifter, options, timing)
     times = np.asarray(report.times_s) - report.times_s[0] if report.variable_frame_rate() else None
     clip = Clip(name=name, width=info.width, height=info.height, num_frames=report.frames, fps=info.fps,
                 tracks=tracks, times=times)  # fmt: skip
     notes = reading_notes(info, report)
     if skipped:
         notes.append(f"{skipped} detection(s) in all could not be lifted and were left out")
+    if len(kept) < len(rows):
+        notes.append(f"{len(rows) - len(kept)} track(s) seen for under {options.min_track_s:g} s were dropped as blips")
     return ClipResult(clip, info, report, notes, skipped, timing)
 
 

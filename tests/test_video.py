@@ -327,3 +327,19 @@ def test_between_full_detections_people_are_followed_in_their_boxes(tmp_path):
     # Frame 0 looks everywhere; frames 1-4 and 6-9 in the boxes (8 calls; more detections if someone was lost).
     assert calls[0] == "detect" and calls.count("detect_in_boxes") == 8 and calls.count("detect") >= 2
     assert sorted(len(track.frames) for track in result.clip.tracks)[-2:] == [10, 10]
+
+
+def test_tracks_shorter_than_the_minimum_are_dropped_as_blips(capsys):
+    from app.video import TrackRows, without_blips
+
+    def rows(count: int) -> TrackRows:
+        return TrackRows(frames=list(range(count)))
+
+    tracks = {0: rows(100), 1: rows(1), 2: rows(5), 3: rows(6)}
+    # 0.1 s at 60 fps: 6 frames needed; the blips of 1 and 5 frames go.
+    assert sorted(without_blips(tracks, 60.0, 100, 0.1)) == [0, 3]
+    assert sorted(without_blips(tracks, 60.0, 100, 0.0)) == [0, 1, 2, 3]
+    # A clip of 4 frames never asks for more than half of it.
+    assert sorted(without_blips({0: rows(2), 1: rows(1)}, 60.0, 4, 0.1)) == [0]
+    assert main([str(EXAMPLE_CLIP), "--min-track-seconds", "-1", "--out", "x.png"]) == 2
+    assert "--min-track-seconds" in capsys.readouterr().err
