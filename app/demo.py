@@ -49,6 +49,8 @@ class Job:
     json: Path | None
     html: Path | None = None  # the interactive page
     bvh_stem: Path | None = None  # one BVH per person: <bvh_stem>.person<ID>.bvh
+    # A folder's figures are drawn with OpenCV (a few ms); one photo's --out with matplotlib (PDF/SVG too).
+    fast_figure: bool = False
 
     def bvh_path(self, person_id: int) -> Path:
         return self.bvh_stem.with_name(f"{self.bvh_stem.name}.person{person_id}.bvh")
@@ -279,7 +281,8 @@ def batch_jobs(args: argparse.Namespace, folder: Path) -> tuple[list[Job], list[
         base = Path(args.out_dir) / relative.parent / relative.name
         figure = None if args.no_figure else suffixed(base, ".png")
         html = suffixed(base, ".html") if args.html else None
-        jobs.append(Job(image, str(relative), figure, suffixed(base, ".json"), html, base if args.bvh else None))
+        bvh_stem = base if args.bvh else None
+        jobs.append(Job(image, str(relative), figure, suffixed(base, ".json"), html, bvh_stem, fast_figure=True))
     stems = [video.with_suffix("") for video in videos]
     clip_jobs = []
     for video, stem in zip(videos, stems):
@@ -317,11 +320,19 @@ def has_motion(result: Path, args: argparse.Namespace) -> bool:
     return entries is not None
 
 
-def render(result: ImageResult, figure: Path, args: argparse.Namespace, title: str) -> None:
+def render(result: ImageResult, job: Job, args: argparse.Namespace) -> None:
+    if job.fast_figure:
+        from app.draw import DrawnPerson, draw_frame, write_picture
+
+        people = [DrawnPerson(i, p.keypoints_2d, p.scores, p.pose_3d_mm) for i, p in enumerate(result.people)]
+        write_picture(job.figure, draw_frame(result.image, people, min_score=args.min_score))
+        return
     from app.render import PersonDrawing, render_pose_figure  # matplotlib only when figures are made
 
     people = [PersonDrawing(p.keypoints_2d, p.scores, p.pose_3d_mm) for p in result.people]
-    render_pose_figure(result.image, people, figure, min_score=args.min_score, title=title, dpi=args.dpi, unit="mm")
+    render_pose_figure(
+        result.image, people, job.figure, min_score=args.min_score, title=job.name, dpi=args.dpi, unit="mm"
+    )
 
 
 def process(
@@ -395,7 +406,7 @@ def write_outputs(
         collected.bvh[job.name] = [motion.bvh.path for motion in motions.values()]
     if job.figure is not None:
         tic = time.perf_counter()
-        render(result, job.figure, args, title=job.name)
+        render(result, job, args)
         summary.seconds["render"] += time.perf_counter() - tic
     if job.html is not None:
         from app.html_view import write_clip_html
@@ -578,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--npz", help="NPZ with every person's arrays (for a folder: all images in one file)")
     out.add_argument("--no-figure", action="store_true", help="skip figures and annotated videos (much faster)")
     out.add_argument("--overwrite", action="store_true", help="replace existing outputs, redo finished inputs")
-    out.add_argument("--dpi", type=int, default=100, help="figure resolution (default 100)")
+    out.add_argument("--dpi", type=int, default=100, help="matplotlib figure resolution (one photo's --out, a clip's still; default 100)")
     add_motion_arguments(p)
     add_video_arguments(p)
     add_detector_arguments(p)
