@@ -320,12 +320,19 @@ def has_motion(result: Path, args: argparse.Namespace) -> bool:
     return entries is not None
 
 
+def figure_height(photo_height: int) -> int:
+    """A folder figure's height: the photo's own, within [480, 1080] px (PNG encoding of a large photo's
+    full-size drawing would cost more than the rest of its processing; reports/demo_speed.md)."""
+    return min(max(photo_height, 480), 1080)
+
+
 def render(result: ImageResult, job: Job, args: argparse.Namespace) -> None:
     if job.fast_figure:
         from app.draw import DrawnPerson, draw_frame, write_picture
 
         people = [DrawnPerson(i, p.keypoints_2d, p.scores, p.pose_3d_mm) for i, p in enumerate(result.people)]
-        write_picture(job.figure, draw_frame(result.image, people, min_score=args.min_score))
+        picture = draw_frame(result.image, people, args.min_score, figure_height(result.image.shape[0]))
+        write_picture(job.figure, picture)
         return
     from app.render import PersonDrawing, render_pose_figure  # matplotlib only when figures are made
 

@@ -154,7 +154,8 @@ def test_batch_folder(packaged_photo, tmp_path, capsys):
         record = json.loads((out / f"{name}.json").read_text())
         check_result(record)
         # A folder's figures are OpenCV drawings (app.draw): the photo beside the 3D panel.
-        layout = frame_layout(record["image"]["height"], record["image"]["width"])
+        height = record["image"]["height"]
+        layout = frame_layout(height, record["image"]["width"], min(max(height, 480), 1080))
         assert Image.open(out / f"{name}.png").size == (layout.width, layout.height)
     assert json.loads((out / "sub/empty_wall.png.json").read_text())["status"] == "no_person"
     assert not (out / "sub/corrupt.jpg.json").exists() and not (out / "sub/corrupt.jpg.png").exists()
