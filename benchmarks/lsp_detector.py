@@ -25,7 +25,6 @@ Writes reports/lsp_detector.md and .json. Usage:
 """
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -46,7 +45,7 @@ from detector_adapters.keypoint_mapping import (
     map_keypoints,
     to_h36m17,
 )
-from lifter.checkpoint import atomic_write_text
+from lifter.checkpoint import write_report
 from lifter.data import data_root
 from lifter.skeleton import JOINT_NAMES
 
@@ -469,10 +468,7 @@ def write_reports(out: Path, r: dict) -> None:
         "inflated and vary between runs; the CPU times are less affected but vary too).",
         "",
     ]
-    text = "\n".join(lines)
-    atomic_write_text(out, text)
-    atomic_write_text(out.with_suffix(".json"), json.dumps(r, indent=2) + "\n")
-    print(text)
+    write_report(out, "\n".join(lines), r)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Writes reports/multiperson_detector.md and .json. Usage:
 """
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -23,7 +22,7 @@ import cv2
 import numpy as np
 
 from detector_adapters.mediapipe_adapter import MediaPipeDetector
-from lifter.checkpoint import atomic_write_text
+from lifter.checkpoint import write_report
 from lifter.data import data_root
 
 CLIPS = ("cam01", "cam02", "cam03", "cam04")
@@ -181,10 +180,7 @@ def write_reports(out: Path, r: dict) -> None:
         "of a search; a video can use it on the frames where it searches for new people only.",
         "",
     ]
-    text = "\n".join(lines)
-    atomic_write_text(out, text)
-    atomic_write_text(out.with_suffix(".json"), json.dumps(r, indent=2) + "\n")
-    print(text)
+    write_report(out, "\n".join(lines), r)
 
 
 if __name__ == "__main__":
