@@ -19,7 +19,7 @@ from app.clip import Clip, PoseTrack
 from app.motion import MotionOptions, clip_motion, worlds_of
 from app.pipeline import Lifter, prepare
 from app.video_io import Frame, ReadReport, VideoInfo, VideoWriter, open_clip
-from detector_adapters.base import DetectedPerson
+from detector_adapters.base import DetectedPerson, box_area, box_iou
 from lifter.errors import SvmacError
 from lifter.priors import metric_scale
 
@@ -89,15 +89,6 @@ class ClipResult:
     timing: ClipTiming
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two (4,) x0, y0, x1, y1 boxes."""
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def without_duplicates(people: list[DetectedPerson]) -> list[DetectedPerson]:
     """Two predicted boxes can drift onto one person: keep the surer of two near-identical detections."""
     kept: list[DetectedPerson] = []
@@ -120,10 +111,6 @@ def detect_people(detector, frame: Frame, tracker, options: VideoOptions) -> lis
         kept = [p for p, box in zip(found, boxes) if p is not None and box_iou(p.bbox, box) >= KEPT_IOU]
         return sorted(without_duplicates(kept), key=lambda p: -box_area(p.bbox))[:max_people]
     return without_duplicates(detector.detect(frame.rgb))[:max_people]
-
-
-def box_area(box: np.ndarray) -> float:
-    return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
 
 
 def detect_and_track(

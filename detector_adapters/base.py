@@ -42,6 +42,18 @@ def bbox_of(keypoints: np.ndarray, scores: np.ndarray, min_score: float = 0.0) -
     return np.concatenate([chosen.min(0), chosen.max(0)]).astype(np.float64)
 
 
+def box_area(box: np.ndarray) -> float:
+    """Area of a (4,) x0, y0, x1, y1 box (0 for an empty one)."""
+    return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (4,) x0, y0, x1, y1 boxes."""
+    inter = box_area(np.array([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])]))
+    union = box_area(a) + box_area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
 class Detector(Protocol):
     name: str  # "mediapipe", "mmpose", "gt"
     keypoint_format: str

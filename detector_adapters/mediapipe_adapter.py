@@ -11,12 +11,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from detector_adapters.base import DetectedPerson, bbox_of
+from detector_adapters.base import DetectedPerson, bbox_of, box_area, box_iou
 from detector_adapters.mediapipe_graphs import quiet_stderr, solution
 from detector_adapters.person_detector import (
     PersonDetector,
     PersonRegion,
-    iou,
     region_from_box,
     region_from_keypoints,
 )
@@ -193,7 +192,7 @@ class MediaPipeDetector:
     def _followed_region(self, box: np.ndarray) -> PersonRegion | None:
         """The remembered landmark region of the person whose last box overlaps box most (at least
         FOLLOW_IOU), moved as the box moved from it; None for a photo detector or nobody there."""
-        overlaps = [(iou(last_box, box), last_box, region) for last_box, region in self._followed or []]
+        overlaps = [(box_iou(last_box, box), last_box, region) for last_box, region in self._followed or []]
         best = max(overlaps, key=lambda o: o[0], default=None)
         if best is None or best[0] < FOLLOW_IOU:
             return None
@@ -271,10 +270,6 @@ def to_rect(region: PersonRegion, width: int, height: int):
         height=region.size / height,
         rotation=region.rotation,
     )
-
-
-def box_area(box: np.ndarray) -> float:
-    return float((box[2] - box[0]) * (box[3] - box[1]))
 
 
 def inside(point: np.ndarray, box: np.ndarray) -> bool:

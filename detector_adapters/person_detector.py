@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from detector_adapters.base import box_iou
 from detector_adapters.mediapipe_graphs import quiet_stderr, solution
 
 # MediaPipe's PoseDetectionToRoi: the landmark model's square crop is 1.25x the circle through the
@@ -64,16 +65,6 @@ def region_from_box(box: np.ndarray, scale: float) -> PersonRegion:
     """An upright square around a box (4,) x0, y0, x1, y1 px: side = scale x its longer side."""
     x0, y0, x1, y1 = np.asarray(box, np.float64)
     return PersonRegion(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), float(scale * max(x1 - x0, y1 - y0)), 0.0)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two boxes (4,) x0, y0, x1, y1."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
 
 
 def unturn(points: np.ndarray, turns: int, width: int, height: int) -> np.ndarray:
@@ -212,7 +203,7 @@ def scaled(region: PersonRegion, factor: float) -> PersonRegion:
 def same_person(a: PersonRegion, b: PersonRegion) -> bool:
     """Two detections of one person (from two views): their face boxes overlap as MediaPipe's own
     merging asks, or their bodies' squares nearly coincide (a face seen in one view only)."""
-    if iou(a.face_box, b.face_box) > SAME_FACE_IOU:
+    if box_iou(a.face_box, b.face_box) > SAME_FACE_IOU:
         return True
     small, large = sorted((a.size, b.size))
     near = np.linalg.norm(a.center - b.center) < SAME_BODY_DISTANCE * small

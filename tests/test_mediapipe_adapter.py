@@ -5,6 +5,7 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
+from detector_adapters.base import box_iou as iou  # noqa: E402
 from detector_adapters.image_io import load_image  # noqa: E402
 from detector_adapters.mediapipe_adapter import MediaPipeDetector  # noqa: E402
 
@@ -124,11 +125,6 @@ def video_frames(data_dir, count: int) -> list[np.ndarray]:
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     capture.release()
     return frames
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = np.prod(np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None))
-    return float(inter / (np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter))
 
 
 # Cam01, frame 0, checked by eye: the woman in grey in front (lower right) and the bare-chested man

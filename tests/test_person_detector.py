@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from detector_adapters.base import box_area, box_iou
 from detector_adapters.person_detector import (
     PersonRegion,
     group_by_person,
@@ -11,6 +12,13 @@ from detector_adapters.person_detector import (
     square_tiles,
     unturn,
 )
+
+
+def test_box_overlap_by_hand():
+    a, b = np.array([0.0, 0.0, 4.0, 2.0]), np.array([2.0, 1.0, 6.0, 5.0])
+    assert box_area(a) == 8.0 and box_area(np.array([3.0, 3.0, 1.0, 5.0])) == 0.0
+    assert box_iou(a, b) == pytest.approx(2.0 / (8.0 + 16.0 - 2.0))  # they share a 2 x 1 corner
+    assert box_iou(a, a) == 1.0 and box_iou(a, np.array([5.0, 5.0, 6.0, 6.0])) == 0.0
 
 
 @pytest.mark.parametrize("turns", [1, 2, 3])
