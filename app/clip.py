@@ -74,6 +74,14 @@ class Clip:
             return np.asarray(self.times, np.float64)
         return np.arange(self.num_frames) / self.fps
 
+    def rows_by_frame(self) -> list[list[tuple[int, int]]]:
+        """Per frame, the (track column, row in that track's arrays) of every person present."""
+        rows: list[list[tuple[int, int]]] = [[] for _ in range(self.num_frames)]
+        for column, track in enumerate(self.tracks):
+            for row, frame in enumerate(track.frames):
+                rows[frame].append((column, row))
+        return rows
+
     def dense(self, name: str) -> np.ndarray:
         """A track field as one (num_frames, num_tracks, ...) float array, NaN where a track is absent."""
         if not self.tracks:

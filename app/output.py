@@ -132,7 +132,7 @@ def clip_record(
     """The clip JSON: video (file, fps, ...) and processing describe how it was made (docs/output_format.md);
     motions (app.motion.clip_motion, by track id) add angles and world joints per person and frame, and
     the world placement and BVH summary per track."""
-    rows = frame_rows(clip)
+    rows = clip.rows_by_frame()
     times = clip.frame_times()
     motion_of = [None if motions is None else motions[track.track_id] for track in clip.tracks]
     frames = [
@@ -165,15 +165,6 @@ def clip_record(
         "tracks": tracks,
         "frames": frames,
     }
-
-
-def frame_rows(clip: Clip) -> list[list[tuple[int, int]]]:
-    """Per frame, the (track column, row in that track's arrays) of every person present."""
-    rows: list[list[tuple[int, int]]] = [[] for _ in range(clip.num_frames)]
-    for column, track in enumerate(clip.tracks):
-        for row, frame in enumerate(track.frames):
-            rows[frame].append((column, row))
-    return rows
 
 
 def write_json(path: Path, record: dict, compact: bool = False) -> None:

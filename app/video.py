@@ -281,15 +281,8 @@ def lift_clip(
 
 def people_by_frame(clip: Clip) -> Iterable[list[tuple[PoseTrack, int]]]:
     """For frame 0, 1, ...: the (track, row in its arrays) of every person present."""
-    cursors = [0] * len(clip.tracks)
-    for index in range(clip.num_frames):
-        present = []
-        for column, track in enumerate(clip.tracks):
-            row = cursors[column]
-            if row < len(track.frames) and track.frames[row] == index:
-                present.append((track, row))
-                cursors[column] += 1
-        yield present
+    for present in clip.rows_by_frame():
+        yield [(clip.tracks[column], row) for column, row in present]
 
 
 def busiest_frame(clip: Clip) -> int:
