@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from lifter import distributed, losses
@@ -42,6 +43,7 @@ LOG_NAME = "train_log.jsonl"
 # The validation metric's key in the log. Logs written before the validation moved off the test
 # subjects call it "val_p_mpjpe_mm" and measured it on S9/S11 (reports/training_logs/).
 VAL_KEY = "val_train_subjects_p_mpjpe_mm"
+VAL_EMA_KEY = "val_ema_train_subjects_p_mpjpe_mm"  # the same metric for the EMA generator (--ema-decay)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     seed: int = 0
     amp: str = "auto"  # "auto": bfloat16 networks on a CUDA device that has it, else float32; "bf16"; "off"
+    ema_decay: float = 0.0  # exponential moving average of the generator (weights and BatchNorm buffers); 0 = off
     model: ModelConfig = field(default_factory=ModelConfig)
     weights: losses.LossWeights = field(default_factory=losses.LossWeights)
 
@@ -199,6 +202,22 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.critic.parameters(), **adam)
         self.amp_dtype = autocast_dtype(cfg.amp, device)
         self.step = 0
+        # The EMA copy is what gets exported and validated beside the raw generator; use_buffers
+        # averages the BatchNorm running statistics too, so the copy is consistent in eval mode.
+        self.ema = None
+        if cfg.ema_decay:
+            self.ema = AveragedModel(self.generator, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+            self.start_ema()
+
+    def start_ema(self) -> None:
+        """Restart the EMA at the generator's current weights (from scratch, or --init-from's)."""
+        if self.ema is not None:
+            self.ema.n_averaged.zero_()
+            self.ema.update_parameters(self.generator)  # the first update copies
+
+    def exported_generator(self) -> Generator:
+        """The generator to validate as the run's result and to export: the EMA one when on."""
+        return self.generator if self.ema is None else self.ema.module
 
     def autocast(self) -> torch.autocast:
         """Wraps each network call: under --amp their matrix products run in bfloat16; their
@@ -213,6 +232,7 @@ class Trainer:
             "critic": self.critic.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
+            **({"generator_ema": self.ema.state_dict()} if self.ema is not None else {}),
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
         }
@@ -222,6 +242,8 @@ class Trainer:
         try:
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["generator_ema"])
         except (KeyError, RuntimeError, ValueError) as err:
             raise SvmacError(f"checkpoint does not match this model ({str(err).splitlines()[0]})") from None
         self.step = int(state["step"])
@@ -333,6 +355,8 @@ class Trainer:
         distributed.average_gradients(self.generator)
         self.opt_g.step()
         distributed.average_batch_norm_statistics(self.generator)
+        if self.ema is not None:
+            self.ema.update_parameters(self.generator)
         terms["generator"] = generator_loss
         self.step += 1
         return {name: value.detach() for name, value in terms.items()}
@@ -357,7 +381,7 @@ def write_outputs(trainer: Trainer, out: Path, data_description: str) -> None:
     save_training_state(out / CHECKPOINT_NAME, trainer.state_dict())
     metadata = {"trained_steps": str(trainer.step), "train_config": json.dumps(asdict(trainer.cfg)),
                 "data": data_description}  # fmt: skip
-    export_weights(out / WEIGHTS_NAME, trainer.generator, metadata)
+    export_weights(out / WEIGHTS_NAME, trainer.exported_generator(), metadata)
 
 
 def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.device, resume: bool,
@@ -400,6 +424,8 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
     elif init_state is not None:
         trainer.load_network_weights(init_state)
     distributed.broadcast_from_main(trainer.generator, trainer.critic)
+    if state is None:
+        trainer.start_ema()  # from the weights the run starts with, the same in every process
     if not world.main:
         # The checkpoint holds rank 0's random state only: the other processes draw their own
         # batches from a stream of (seed, rank, step), so a resumed multi-process run (any number
@@ -444,6 +470,8 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
                     sums = {}
                 if world.main and (step % cfg.val_every == 0 or step == cfg.steps):
                     record[VAL_KEY] = round(validation.p_mpjpe(trainer.generator), 2)
+                    if trainer.ema is not None:
+                        record[VAL_EMA_KEY] = round(validation.p_mpjpe(trainer.ema.module), 2)
                     progress.set_postfix(val_p_mpjpe=record[VAL_KEY])
                 if record:
                     elapsed = time.time() - started
@@ -518,6 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-every", type=int, default=d.val_every)
     p.add_argument("--log-every", type=int, default=d.log_every)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    p.add_argument("--ema-decay", type=float, default=d.ema_decay,
+                   help="keep an exponential moving average of the generator with this decay per step "
+                        "(e.g. 0.999), validated beside it and exported instead of it; 0: off")  # fmt: skip
     for name in LAMBDAS:
         p.add_argument(f"--lambda-{name.replace('_', '-')}", type=float, default=getattr(w, name))
     return p
@@ -558,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     wild_2d = parse_sources(args.wild_2d)
     if not 0 <= args.wild_fraction < 1:
         raise SvmacError("--wild-fraction must be in [0, 1)")
+    if not 0 <= args.ema_decay < 1:
+        raise SvmacError("--ema-decay must be in [0, 1) (0: off)")
     if bool(wild_2d) != (args.wild_fraction > 0):
         raise SvmacError("--wild-2d and --wild-fraction go together: give both or neither")
     cfg = TrainConfig(
@@ -569,6 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         wild_2d=wild_2d, wild_fraction=args.wild_fraction, wild_as=args.wild_as,
         val_frame_step=args.val_frame_step, val_every=args.val_every,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed, amp=args.amp,
+        ema_decay=args.ema_decay,
         model=ModelConfig(width=args.width, dropout=args.dropout),
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in LAMBDAS}),
     )  # fmt: skip

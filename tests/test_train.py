@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lifter.checkpoint import load_generator, load_training_state, read_weights_metadata
-from lifter.train import CHECKPOINT_NAME, LOG_NAME, VAL_KEY, WEIGHTS_NAME, main
+from lifter.train import CHECKPOINT_NAME, LOG_NAME, VAL_EMA_KEY, VAL_KEY, WEIGHTS_NAME, main
 
 TINY = ["--width", "32", "--batch-size", "16", "--train-frame-step", "50", "--val-frame-step", "400",
         "--device", "cpu", "--log-every", "2", "--val-every", "3"]  # fmt: skip
@@ -106,13 +106,15 @@ def test_init_from_starts_from_another_runs_weights(data_dir, tmp_path):
     source = load_training_state(tmp_path / "first" / CHECKPOINT_NAME)
     # Another width on the command line: the architecture comes from the checkpoint.
     assert run(data_dir, tmp_path / "second", "--width", "64", "--steps", "1", "--lr", "1e-12",
-               "--init-from", str(tmp_path / "first" / CHECKPOINT_NAME)) == 0  # fmt: skip
+               "--ema-decay", "0.9", "--init-from", str(tmp_path / "first" / CHECKPOINT_NAME)) == 0  # fmt: skip
     second = load_training_state(tmp_path / "second" / CHECKPOINT_NAME)
     assert second["step"] == 1 and second["config"]["model"]["width"] == 32
-    # One step at a vanishing learning rate moves no weight measurably: the run began from source's.
+    # One step at a vanishing learning rate moves no weight measurably: the run began from source's,
+    # and so did its EMA (from a fresh random generator it would be 0.9 of that one).
     for name, tensor in source["generator"].items():
         if tensor.is_floating_point() and "running" not in name:
             torch.testing.assert_close(second["generator"][name], tensor, rtol=0, atol=1e-6, msg=name)
+            torch.testing.assert_close(second["generator_ema"][f"module.{name}"], tensor, rtol=0, atol=1e-6, msg=name)
 
 
 def test_compact_checkpoint_is_half_the_size_and_resumes(data_dir, tmp_path):
@@ -174,6 +176,8 @@ def test_sigterm_saves_a_checkpoint(data_dir, tmp_path):
     (["--critic-steps", "0"], "--critic-steps must be at least 1"),
     (["--elevation", "120"], "--elevation must be between"),
     (["--init-from", "nowhere.pt"], "not found"),
+    (["--ema-decay", "1"], "--ema-decay must be in [0, 1)"),
+    (["--ema-decay", "-0.1"], "--ema-decay must be in [0, 1)"),
 ])  # fmt: skip
 def test_bad_options(data_dir, tmp_path, capsys, args, message):
     assert run(data_dir, tmp_path / "x", *args) == 2
@@ -261,3 +265,78 @@ def test_bad_wild_options(data_dir, tmp_path, capsys, args, message):
     assert run(data_dir, tmp_path / "x", *args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- lifter v2 options (issue 12)
+
+SMALL_DATA = dict(batch_size=16, train_frame_step=50, val_frame_step=400)
+
+
+def floating(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A float64 copy of the module's floating-point parameters and buffers."""
+    return {n: t.detach().double().clone() for n, t in module.state_dict().items() if t.is_floating_point()}
+
+
+def test_old_checkpoint_config_and_state_still_load():
+    """A committed checkpoint written before the v2 options (no ema_decay, rotation, flow_prior,
+    deformation or flow weights, no elevation head) still gives a config and loads into a Trainer."""
+    from lifter.train import TrainConfig, Trainer
+
+    state = load_training_state("weights/svmac_h36m_gt.resume.pt")
+    assert "ema_decay" not in state["config"]
+    cfg = TrainConfig.from_dict(state["config"])
+    assert cfg.ema_decay == 0.0
+    trainer = Trainer(cfg, torch.device("cpu"))
+    trainer.load_state_dict(state)
+    assert trainer.step == state["step"] and "generator_ema" not in trainer.state_dict()
+
+
+def test_ema_is_the_hand_computed_average_of_weights_and_batch_norm_buffers(data_dir):
+    """EMA_0 = the starting generator, EMA_t = d EMA_{t-1} + (1 - d) W_t after every generator step,
+    for every parameter and BatchNorm running statistic; the raw generator moves on its own."""
+    from lifter.data import data_root
+    from lifter.model import ModelConfig
+    from lifter.train import TrainConfig, Trainer, TrainingData
+
+    torch.manual_seed(0)
+    decay = 0.8
+    cfg = TrainConfig(**SMALL_DATA, lr=1e-2, ema_decay=decay, model=ModelConfig(width=16, dropout=0.0))
+    data = TrainingData(data_root(data_dir), cfg, torch.device("cpu"))
+    trainer = Trainer(cfg, torch.device("cpu"))
+    expected = floating(trainer.generator)
+    for _ in range(3):
+        trainer.train_step(data)
+        for name, value in floating(trainer.generator).items():
+            expected[name] = decay * expected[name] + (1 - decay) * value
+    ema, raw = floating(trainer.ema.module), floating(trainer.generator)
+    assert any("running_mean" in name for name in expected)
+    for name, value in expected.items():
+        torch.testing.assert_close(ema[name], value, rtol=1e-5, atol=1e-6, msg=name)
+    assert max((ema[n] - raw[n]).abs().max().item() for n in raw) > 1e-3  # not just a copy of the generator
+    assert trainer.exported_generator() is trainer.ema.module
+
+
+def test_ema_logged_exported_and_resumed_exactly(data_dir, tmp_path):
+    """--ema-decay: both validations in the log, generator.safetensors is the EMA generator, and
+    3 steps + resume to 6 gives the same EMA as 6 steps at once."""
+    ema = ["--ema-decay", "0.5", "--lr", "1e-2"]
+    assert run(data_dir, tmp_path / "straight", "--steps", "6", *ema) == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "3", *ema) == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "6", "--resume") == 0
+    records = [json.loads(line) for line in (tmp_path / "straight" / LOG_NAME).read_text().splitlines()]
+    validated = [r for r in records if VAL_KEY in r]
+    assert [r["step"] for r in validated] == [3, 6] and all(VAL_EMA_KEY in r for r in validated)
+    assert validated[-1][VAL_EMA_KEY] != validated[-1][VAL_KEY]
+    a = load_training_state(tmp_path / "straight" / CHECKPOINT_NAME)
+    b = load_training_state(tmp_path / "split" / CHECKPOINT_NAME)
+    assert int(a["generator_ema"]["n_averaged"]) == 7  # the start and 6 steps
+    for name, tensor in a["generator_ema"].items():
+        torch.testing.assert_close(tensor, b["generator_ema"][name], rtol=0, atol=0, msg=name)
+    exported = load_generator(tmp_path / "straight" / WEIGHTS_NAME).state_dict()
+    for name, tensor in exported.items():
+        if tensor.is_floating_point():
+            ema_value = a["generator_ema"][f"module.{name}"]
+            torch.testing.assert_close(tensor, ema_value, rtol=2e-3, atol=1e-5, msg=name)  # fp16 export
+    moved = max((a["generator_ema"][f"module.{n}"] - a["generator"][n]).abs().max().item()
+                for n in exported if exported[n].is_floating_point())  # fmt: skip
+    assert moved > 1e-2
