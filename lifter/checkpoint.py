@@ -125,16 +125,21 @@ def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
     except (KeyError, TypeError, ValueError) as err:
         raise SvmacError(f"{path} has an unusable model_config ({err})") from None
     generator = Generator(cfg)
+    load_safetensors_into(path, generator, "the generator architecture")
+    return generator.to(device).eval()
+
+
+def load_safetensors_into(path: Path, module: torch.nn.Module, described_by: str) -> None:
+    """Copy a safetensors file's tensors (floating ones as fp32) into module, with one-line errors."""
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as err:
         raise SvmacError(f"{path} is not a readable safetensors file ({err})") from None
     try:
-        generator.load_state_dict({name: t.float() if t.is_floating_point() else t for name, t in tensors.items()})
+        module.load_state_dict({name: t.float() if t.is_floating_point() else t for name, t in tensors.items()})
     except RuntimeError as err:
         first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
-        raise SvmacError(f"{path} does not match the generator architecture: {first}") from None
-    return generator.to(device).eval()
+        raise SvmacError(f"{path} does not match {described_by}: {first}") from None
 
 
 @exit_on_user_error
