@@ -97,12 +97,28 @@ def mirror_camera(camera: torch.Tensor) -> torch.Tensor:
     return camera * signs
 
 
+def view_rotation(
+    azimuth: torch.Tensor, elevation: torch.Tensor, levelling: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The rotation to a new view of a root-relative pose, for row vectors: pose @ R.
+
+    About y by azimuth (Eq. 8), then about x by elevation. With levelling (ElePose: the pose's
+    own predicted elevation), the pose is first tilted back by it, so the azimuth turns it about
+    its own upright axis and not the camera's tilted y axis: R = Rx(-levelling) Ry(azimuth) Rx(elevation)
+    in this row-vector order. azimuth, elevation, levelling (...,) -> (..., 3, 3)
+    """
+    rotation = rotation_y(azimuth) @ rotation_x(elevation)
+    if levelling is not None:
+        rotation = rotation_x(-levelling) @ rotation
+    return rotation
+
+
 def rotate_azimuth_elevation(pose_3d: torch.Tensor, azimuth: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
     """Rotate about y by azimuth (Eq. 8), then about x by elevation, both through the root.
 
     Elevation 0 is the paper's rotation. pose_3d (B, 17, 3), azimuth and elevation (B,) -> (B, 17, 3)
     """
-    return rotate_y(pose_3d, azimuth) @ rotation_x(elevation)
+    return pose_3d @ view_rotation(azimuth, elevation)
 
 
 def weak_project(camera: torch.Tensor, pose_3d: torch.Tensor) -> torch.Tensor:

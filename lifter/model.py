@@ -19,6 +19,9 @@ class ModelConfig:
     # on a CPU its random masks cost about a fifth of a step (reports/train_throughput.md).
     dropout: float = 0.1
     leaky_slope: float = 0.2
+    # A head on the trunk predicting the camera's elevation (ElePose; svmac-train --rotation
+    # elepose). Off by default, so weights without it load unchanged; inference ignores it.
+    elevation_head: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,16 +82,33 @@ class Generator(nn.Module):
         )
         self.pose_branch = branch(cfg, NUM_JOINTS - 1, cfg.dropout)
         self.camera_branch = branch(cfg, 6, None)
+        if cfg.elevation_head:
+            hidden = max(cfg.width // 4, 1)
+            self.elevation_head = nn.Sequential(
+                *dense_layer(cfg.width, hidden, cfg.leaky_slope, True, None), nn.Linear(hidden, 1)
+            )
         self.apply(init_weights)
         # The camera branch predicts an offset from the front-facing orthographic camera, and
         # starts at a zero offset (in train mode too, where BatchNorm makes features unit-scale),
         # so training starts from a valid weak-perspective camera instead of a random one.
         nn.init.zeros_(self.camera_branch[-1].weight)
+        if cfg.elevation_head:
+            nn.init.zeros_(self.elevation_head[-1].weight)  # likewise: training starts at elevation 0
         self.register_buffer("camera_prior", torch.eye(2, 3) / CAMERA_DISTANCE)
 
     def forward(self, pose_2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """pose_2d (B, 17, 2) normalised -> pose_3d (B, 17, 3), camera (B, 2, 3), depth (B, 17)."""
+        return self.pose_and_camera(self.trunk(pose_2d.flatten(1)), pose_2d)
+
+    def forward_with_elevation(self, pose_2d: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """As forward, plus the elevation head's angle (B,) in radians: the tilt about the camera's
+        x axis that the pose shows (geometry.view_rotation's levelling). Needs elevation_head."""
         features = self.trunk(pose_2d.flatten(1))  # (B, W)
+        elevation = self.elevation_head(features).to(pose_2d.dtype).squeeze(-1)  # (B,)
+        return (*self.pose_and_camera(features, pose_2d), elevation)
+
+    def pose_and_camera(self, features: torch.Tensor, pose_2d: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The pose and camera branches on the trunk's features (B, W); pose_2d (B, 17, 2) the input."""
         # Back to the input's dtype under autocast too: Z = D + c in bfloat16 would round D to 1/16.
         depth_rest = self.pose_branch(features).to(pose_2d.dtype)  # (B, 16)
         depth = torch.cat(

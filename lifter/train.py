@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -29,13 +30,15 @@ from lifter.checkpoint import export_weights, load_training_state, save_training
 from lifter.data import CAMERAS, TRAIN_SUBJECTS, VALIDATION_FRAME_STEP, PoseSet, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.evaluate import predict_in_mm
-from lifter.geometry import mean_root_distance, normalise_2d, root_centre, rotate_azimuth_elevation, weak_project
+from lifter.geometry import mean_root_distance, normalise_2d, root_centre, view_rotation, weak_project
 from lifter.inference import pick_device
 from lifter.metrics import p_mpjpe
 from lifter.model import Critic, Generator, ModelConfig, count_parameters
 from lifter.wild_2d import WILD_SOURCES, load_wild_2d, parse_sources
 
 CHECKPOINT_NAME = "checkpoint.pt"
+ELEVATION_HEAD = "elevation_head."  # its weights' prefix in the generator's state dict
+ROTATIONS = ("camera", "elepose")
 # the loss weights with a --lambda-NAME option; bone_ratio is ours (0 = off, the paper)
 LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio")
 WEIGHTS_NAME = "generator.safetensors"
@@ -61,6 +64,10 @@ class TrainConfig:
     use_critic: bool = True
     critic_steps: int = 1  # critic updates per generator update; the extra ones lift fresh batches
     elevation_deg: float = 0.0  # rotated views also tilt about x, uniform in +-this; 0 = paper (azimuth only)
+    # "camera": random azimuth about the camera's y axis (+ elevation_deg); "elepose": level the pose by
+    # its predicted elevation, random azimuth about its upright axis, a new elevation drawn from a
+    # normal fitted to the batch's predicted ones (ElePose, Wandt et al. CVPR 2022; needs model.elevation_head)
+    rotation: str = "camera"
     init_from: str = ""  # a training checkpoint whose generator and critic weights start this run
     supervised_fraction: float = 0.0  # share of the training poses, and of each batch, with 3D labels (ablation)
     input_source: str = "gt"  # "gt" projected ground truth, "sh" Stacked-Hourglass detections
@@ -190,8 +197,21 @@ class ValidationSet:
         return float(p_mpjpe(*predict_in_mm(generator, self.poses)).mean())
 
 
+class Views(NamedTuple):
+    """A lifted batch and its rotated views (V = views per pose, rows view-major)."""
+
+    pose_3d: torch.Tensor  # (B, 17, 3)
+    camera: torch.Tensor  # (B, 2, 3)
+    rotated: torch.Tensor  # (V*B, 17, 3) = pose_3d repeated @ rotation
+    reprojected: torch.Tensor  # (V*B, 17, 2) normalised
+    rotation: torch.Tensor  # (V*B, 3, 3)
+    elevation: torch.Tensor | None  # (B,) the predicted elevation in radians (--rotation elepose)
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, device: torch.device):
+        if cfg.rotation == "elepose" and not cfg.model.elevation_head:
+            raise SvmacError("rotation elepose needs a generator with an elevation head (ModelConfig.elevation_head)")
         self.cfg = cfg
         self.device = device
         self.generator = Generator(cfg.model).to(device)
@@ -251,9 +271,15 @@ class Trainer:
         if self.device.type == "cuda" and len(state["rng_cuda"]) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
 
-    def load_network_weights(self, state: dict) -> None:
+    def load_network_weights(self, state: dict, missing_ok: str | None = None) -> None:
+        """Load the generator and critic; with missing_ok, the generator's weights under that
+        prefix may be absent (they keep their initial values) or extra (ignored)."""
         try:
-            self.generator.load_state_dict(state["generator"])
+            generator = state["generator"]
+            if missing_ok:
+                own = {k: v for k, v in self.generator.state_dict().items() if k.startswith(missing_ok)}
+                generator = {**{k: v for k, v in generator.items() if not k.startswith(missing_ok)}, **own}
+            self.generator.load_state_dict(generator)
             self.critic.load_state_dict(state["critic"])
         except (KeyError, RuntimeError) as err:
             raise SvmacError(f"checkpoint does not match this model ({str(err).splitlines()[0]})") from None
@@ -264,21 +290,30 @@ class Trainer:
     def views(self) -> int:
         return max(self.cfg.n_angles - 1, 1)  # with n = 1 one rotated view still feeds the critic
 
-    def lift_and_reproject(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Lift x (B, 17, 2), rotate each pose to `views` random angles and reproject with its camera.
-
-        Returns pose_3d (B, 17, 3), camera (B, 2, 3), rotated (V*B, 17, 3), reprojected (V*B, 17, 2).
-        """
+    def lift_and_reproject(self, x: torch.Tensor) -> Views:
+        """Lift x (B, 17, 2), rotate each pose to `views` random angles and reproject with its camera."""
         views, batch = self.views(), x.shape[0]
+        levelling = predicted_elevation = None
         with self.autocast():
-            pose_3d, camera, _ = self.generator(x)
+            if self.cfg.rotation == "elepose":
+                pose_3d, camera, _, predicted_elevation = self.generator.forward_with_elevation(x)
+                levelling = predicted_elevation.repeat(views)  # (V*B,)
+            else:
+                pose_3d, camera, _ = self.generator(x)
         azimuth = torch.rand(views * batch, device=self.device) * (2 * math.pi)
-        elevation = torch.zeros_like(azimuth)
-        if self.cfg.elevation_deg:
+        if levelling is not None:
+            # ElePose: new elevations from a normal fitted to the batch's predicted ones. Fitted to
+            # detached values, the head learns only from the losses on the levelled reprojections.
+            fitted = predicted_elevation.detach()
+            elevation = fitted.mean() + fitted.std() * torch.randn_like(azimuth)
+        elif self.cfg.elevation_deg:
             elevation = (torch.rand_like(azimuth) * 2 - 1) * math.radians(self.cfg.elevation_deg)
-        rotated = rotate_azimuth_elevation(pose_3d.repeat(views, 1, 1), azimuth, elevation)
+        else:
+            elevation = torch.zeros_like(azimuth)
+        rotation = view_rotation(azimuth, elevation, levelling)  # (V*B, 3, 3)
+        rotated = pose_3d.repeat(views, 1, 1) @ rotation
         reprojected = normalise_2d(weak_project(camera.repeat(views, 1, 1), rotated))
-        return pose_3d, camera, rotated, reprojected
+        return Views(pose_3d, camera, rotated, reprojected, rotation, predicted_elevation)
 
     def critic_step(self, data: TrainingData, reprojected: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One critic update on fake reprojections (M, 17, 2) against as many independent real poses."""
@@ -303,7 +338,7 @@ class Trainer:
         if cfg.use_critic:
             for _ in range(cfg.critic_steps - 1):
                 with torch.no_grad():
-                    extra_fake = self.lift_and_reproject(data.sample(batch))[3]
+                    extra_fake = self.lift_and_reproject(data.sample(batch)).reprojected
                 self.critic_step(data, extra_fake)
         x = data.sample(batch)  # (B, 17, 2)
         supervised_count = 0
@@ -311,7 +346,8 @@ class Trainer:
             supervised_count = max(1, round(cfg.supervised_fraction * batch))
             x_labelled, y_labelled = data.sample_labelled(supervised_count)
             x = torch.cat([x_labelled, x[supervised_count:]])
-        pose_3d, camera, rotated, reprojected = self.lift_and_reproject(x)  # (V*B, 17, 3), (V*B, 17, 2)
+        lifted = self.lift_and_reproject(x)
+        pose_3d, camera, rotated, reprojected = lifted.pose_3d, lifted.camera, lifted.rotated, lifted.reprojected
 
         terms: dict[str, torch.Tensor] = {}
         if cfg.use_critic:
@@ -347,6 +383,9 @@ class Trainer:
         terms["symmetry"] = losses.symmetry_loss(pose_3d)
         if cfg.weights.bone_ratio:
             terms["bone_ratio"] = losses.bone_ratio_loss(pose_3d, data.bone_ratios)
+        if lifted.elevation is not None:  # logged only: the head learns through the terms above
+            terms["elevation_mean_deg"] = lifted.elevation.detach().mean().rad2deg()
+            terms["elevation_std_deg"] = lifted.elevation.detach().std().rad2deg()
         if supervised_count:
             terms["supervised_3d"] = losses.supervised_3d_loss(pose_3d[:supervised_count], y_labelled)
         generator_loss = losses.generator_total_loss(terms, cfg.weights)
@@ -411,7 +450,9 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
             init_model = ModelConfig(**init_state["config"]["model"])
         except (KeyError, TypeError) as err:
             raise SvmacError(f"{cfg.init_from} holds no usable model config ({err})") from None
-        cfg = dataclasses.replace(cfg, model=dataclasses.replace(init_model, dropout=cfg.model.dropout))
+        # The elevation head is this run's choice: one the source lacks starts fresh (at 0).
+        init_model = dataclasses.replace(init_model, dropout=cfg.model.dropout, elevation_head=cfg.model.elevation_head)
+        cfg = dataclasses.replace(cfg, model=init_model)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -422,7 +463,7 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
     if state is not None:
         trainer.load_state_dict(state)
     elif init_state is not None:
-        trainer.load_network_weights(init_state)
+        trainer.load_network_weights(init_state, missing_ok=ELEVATION_HEAD)
     distributed.broadcast_from_main(trainer.generator, trainer.critic)
     if state is None:
         trainer.start_ema()  # from the weights the run starts with, the same in every process
@@ -527,7 +568,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-critic", action="store_true", help="ablation: train without the critic")
     p.add_argument("--critic-steps", type=int, default=d.critic_steps, help="critic updates per generator update")
     p.add_argument("--elevation", dest="elevation_deg", type=float, default=d.elevation_deg,
-                   help="rotated views also tilt about x by up to +-this many degrees (0: the paper)")  # fmt: skip
+                   help="rotated views also tilt about x by up to +-this many degrees (0: the paper); "
+                        "--rotation camera only")  # fmt: skip
+    p.add_argument("--rotation", default=d.rotation, choices=ROTATIONS,
+                   help="camera: random azimuth about the camera's vertical axis (+ --elevation); elepose: a learned "
+                        "elevation levels each pose, random azimuth about its upright axis, new elevations drawn "
+                        "from a normal fitted to the batch's predicted ones (ElePose)")  # fmt: skip
     p.add_argument("--dropout", type=float, default=d.model.dropout, help="generator dropout (training only)")
     p.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
                    help="start from another run's network weights (and architecture); fresh optimisers")  # fmt: skip
@@ -584,6 +630,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SvmacError("--dropout must be in [0, 1)")
     if not 0 <= args.elevation_deg <= 90:
         raise SvmacError("--elevation must be between 0 and 90 degrees")
+    if args.rotation == "elepose":
+        # A preset's elevation (cpu: 15) gives way; one asked for on the command line is an error.
+        if args.elevation_deg != PRESETS[args.preset].get("elevation_deg", TrainConfig.elevation_deg):
+            raise SvmacError(
+                "--elevation applies to --rotation camera; elepose draws elevations from its predicted ones"
+            )
+        args.elevation_deg = 0.0
     if not 0 <= args.supervised_fraction <= 1:
         raise SvmacError("--supervised-fraction must be between 0 and 1")
     wild_2d = parse_sources(args.wild_2d)
@@ -603,7 +656,8 @@ def main(argv: list[str] | None = None) -> int:
         val_frame_step=args.val_frame_step, val_every=args.val_every,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed, amp=args.amp,
         ema_decay=args.ema_decay,
-        model=ModelConfig(width=args.width, dropout=args.dropout),
+        rotation=args.rotation,
+        model=ModelConfig(width=args.width, dropout=args.dropout, elevation_head=args.rotation == "elepose"),
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in LAMBDAS}),
     )  # fmt: skip
     world, device = distributed.init(pick_device(args.device))  # torchrun's process group, if any

@@ -17,6 +17,7 @@ from lifter.geometry import (
     rotation_x,
     rotation_y,
     scale_to_reference,
+    view_rotation,
     weak_project,
 )
 
@@ -208,6 +209,50 @@ def test_rotate_azimuth_elevation_keeps_root_and_lengths_and_tilts_y():
     assert torch.all(out[:, 0] == 0)
     assert_close(out.norm(dim=-1), pose.norm(dim=-1))
     assert not torch.allclose(out[..., 1], pose[..., 1])  # unlike a rotation about y alone
+
+
+def test_view_rotation_hand_matrix_with_levelling():
+    """Rx(-pi/2) Ry(pi/2) Rx(0) in the row-vector convention, written out by hand."""
+    quarter = torch.tensor(math.pi / 2, dtype=torch.float64)
+    expected = torch.tensor([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]], dtype=torch.float64)
+    assert_close(view_rotation(quarter, torch.zeros_like(quarter), quarter), expected, atol=1e-15, rtol=0)
+
+
+def upright_stick(batch: int) -> torch.Tensor:
+    """Root at 0, a foot straight down (+y: the camera's y points down), the head straight up."""
+    pose = torch.zeros(batch, 17, 3, dtype=torch.float64)
+    pose[:, 1, 1], pose[:, 10, 1] = 1.0, -1.0
+    return pose
+
+
+def test_levelling_by_the_predicted_elevation_brings_a_tilted_pose_back_upright():
+    elevation = torch.tensor([0.3, -0.5], dtype=torch.float64)
+    tilted = rotate_azimuth_elevation(upright_stick(2), torch.zeros(2, dtype=torch.float64), elevation)
+    # tilting by 0.3 sends the foot [0, 1, 0] to [0, cos 0.3, -sin 0.3] = [0, 0.9553, -0.2955]
+    assert_close(tilted[0, 1], torch.tensor([0.0, 0.955336489, -0.295520207], dtype=torch.float64))
+    levelled = tilted @ view_rotation(
+        torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64), elevation
+    )
+    assert_close(levelled, upright_stick(2), atol=1e-15, rtol=0)
+
+
+def test_elepose_azimuth_turns_the_pose_about_its_own_upright_axis():
+    """A pose seen from elevation e, turned half way round: about the camera's y axis it ends up
+    tilted by -e (a view the data never has); levelled first, the foot stays straight down through
+    every azimuth and the new elevation alone sets the final tilt."""
+    e = torch.tensor([0.3, 0.3, 0.3], dtype=torch.float64)
+    azimuth = torch.tensor([math.pi, 1.0, 4.0], dtype=torch.float64)
+    zero = torch.zeros(3, dtype=torch.float64)
+    tilted = rotate_azimuth_elevation(upright_stick(3), zero, e)
+    camera_turn = tilted @ view_rotation(azimuth, zero)
+    assert_close(camera_turn[0, 1], torch.tensor([0.0, math.cos(0.3), math.sin(0.3)], dtype=torch.float64))
+    assert_close((tilted @ view_rotation(azimuth, zero, e))[:, 1], upright_stick(3)[:, 1], atol=1e-15, rtol=0)
+    new_elevation = torch.tensor([0.1, -0.2, 0.4], dtype=torch.float64)
+    pose = random_pose_3d(3, seed=11)
+    assert_close(
+        rotate_azimuth_elevation(pose, zero, e) @ view_rotation(azimuth, new_elevation, e),
+        rotate_azimuth_elevation(pose, azimuth, new_elevation),
+    )
 
 
 # ---------------------------------------------------------------- weak projection

@@ -126,3 +126,26 @@ def test_camera_at_initialisation_close_to_prior_in_training_mode(default_genera
         _, camera, _ = default_generator(normalised_input(32, seed=3, dtype=torch.float32))
     offset = (camera - torch.eye(2, 3) / 10).abs()
     assert offset.mean().item() < 0.02, f"mean |offset| {offset.mean().item():.3f}, max {offset.max().item():.3f}"
+
+
+def test_committed_weights_without_elevation_head_still_load():
+    from lifter.checkpoint import load_generator
+
+    generator = load_generator("weights/svmac_h36m_gt.safetensors")
+    assert not generator.cfg.elevation_head and not hasattr(generator, "elevation_head")
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_elevation_head_adds_an_angle_and_leaves_the_pose_and_camera(mode):
+    """forward_with_elevation: forward's outputs plus one angle per pose, 0 at initialisation (a zero
+    last layer, like the camera branch); the head's weights are the only new ones."""
+    torch.manual_seed(0)
+    generator = getattr(Generator(ModelConfig(width=32, dropout=0.0, elevation_head=True)).double(), mode)()
+    x = normalised_input(6, seed=4)
+    pose_3d, camera, depth, elevation = generator.forward_with_elevation(x)
+    for a, b in zip((pose_3d, camera, depth), generator(x)):
+        assert_close(a, b, rtol=0, atol=0)
+    assert elevation.shape == (6,) and torch.all(elevation == 0)
+    plain = set(Generator(ModelConfig(width=32)).state_dict())
+    extra = set(generator.state_dict()) - plain
+    assert plain < set(generator.state_dict()) and extra and all(k.startswith("elevation_head.") for k in extra)

@@ -115,6 +115,14 @@ def test_init_from_starts_from_another_runs_weights(data_dir, tmp_path):
         if tensor.is_floating_point() and "running" not in name:
             torch.testing.assert_close(second["generator"][name], tensor, rtol=0, atol=1e-6, msg=name)
             torch.testing.assert_close(second["generator_ema"][f"module.{name}"], tensor, rtol=0, atol=1e-6, msg=name)
+    # An elevation head the source lacks starts fresh; everything else still comes from the source.
+    assert run(data_dir, tmp_path / "third", "--steps", "1", "--lr", "1e-12", "--rotation", "elepose",
+               "--init-from", str(tmp_path / "first" / CHECKPOINT_NAME)) == 0  # fmt: skip
+    third = load_training_state(tmp_path / "third" / CHECKPOINT_NAME)
+    assert third["config"]["model"]["elevation_head"] and "elevation_head.3.weight" in third["generator"]
+    torch.testing.assert_close(
+        third["generator"]["trunk.0.weight"], source["generator"]["trunk.0.weight"], rtol=0, atol=1e-6
+    )
 
 
 def test_compact_checkpoint_is_half_the_size_and_resumes(data_dir, tmp_path):
@@ -178,6 +186,7 @@ def test_sigterm_saves_a_checkpoint(data_dir, tmp_path):
     (["--init-from", "nowhere.pt"], "not found"),
     (["--ema-decay", "1"], "--ema-decay must be in [0, 1)"),
     (["--ema-decay", "-0.1"], "--ema-decay must be in [0, 1)"),
+    (["--rotation", "elepose", "--elevation", "10"], "--elevation applies to --rotation camera"),
 ])  # fmt: skip
 def test_bad_options(data_dir, tmp_path, capsys, args, message):
     assert run(data_dir, tmp_path / "x", *args) == 2
@@ -283,9 +292,9 @@ def test_old_checkpoint_config_and_state_still_load():
     from lifter.train import TrainConfig, Trainer
 
     state = load_training_state("weights/svmac_h36m_gt.resume.pt")
-    assert "ema_decay" not in state["config"]
+    assert "ema_decay" not in state["config"] and "elevation_head" not in state["config"]["model"]
     cfg = TrainConfig.from_dict(state["config"])
-    assert cfg.ema_decay == 0.0
+    assert (cfg.ema_decay, cfg.rotation, cfg.model.elevation_head) == (0.0, "camera", False)
     trainer = Trainer(cfg, torch.device("cpu"))
     trainer.load_state_dict(state)
     assert trainer.step == state["step"] and "generator_ema" not in trainer.state_dict()
@@ -340,3 +349,70 @@ def test_ema_logged_exported_and_resumed_exactly(data_dir, tmp_path):
     moved = max((a["generator_ema"][f"module.{n}"] - a["generator"][n]).abs().max().item()
                 for n in exported if exported[n].is_floating_point())  # fmt: skip
     assert moved > 1e-2
+
+
+def elepose_trainer(data_dir, **changes):
+    from lifter.data import data_root
+    from lifter.model import ModelConfig
+    from lifter.train import TrainConfig, Trainer, TrainingData
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(**SMALL_DATA, rotation="elepose", model=ModelConfig(width=16, dropout=0.0, elevation_head=True),
+                      **changes)  # fmt: skip
+    return Trainer(cfg, torch.device("cpu")), TrainingData(data_root(data_dir), cfg, torch.device("cpu"))
+
+
+ONLY = dict(angle=0.0, camera=0.0, symmetry=0.0, consistency_3d=0.0, svmac=0.0)
+
+
+@pytest.mark.parametrize("use_critic, weights, reaches", [
+    (True, {}, True),  # the critic's score of the reprojections alone
+    (False, {"svmac": 10.0}, True),
+    (False, {"consistency_3d": 0.1}, True),
+    (False, {"symmetry": 1.0}, False),  # a term on the unrotated pose alone: no path to the head
+])  # fmt: skip
+def test_elevation_head_learns_through_the_losses_on_the_rotated_views(data_dir, use_critic, weights, reaches):
+    from lifter.losses import LossWeights
+
+    trainer, data = elepose_trainer(data_dir, use_critic=use_critic, weights=LossWeights(**{**ONLY, **weights}))
+    trainer.train_step(data)
+    grad = trainer.generator.elevation_head[-1].weight.grad
+    assert (grad is not None and grad.abs().sum().item() > 0) == reaches
+
+
+def test_elepose_levels_each_pose_by_its_predicted_elevation(data_dir):
+    """The rotation of every view is Rx(-predicted) Ry(azimuth) Rx(new) (row vectors): undoing it
+    leaves a rotation about y alone after the predicted tilt, and the new elevations are spread
+    like the batch's predicted ones."""
+    trainer, data = elepose_trainer(data_dir, n_angles=3)
+    torch.nn.init.normal_(trainer.generator.elevation_head[-1].weight, 0.0, 0.5)  # away from 0
+    with torch.no_grad():
+        lifted = trainer.lift_and_reproject(data.sample(16))
+    predicted = lifted.elevation.repeat(2)  # (V*B,)
+    assert predicted.std() > 0.05
+    torch.testing.assert_close(lifted.rotated, lifted.pose_3d.repeat(2, 1, 1) @ lifted.rotation)
+    from lifter.geometry import rotation_x
+
+    turned = rotation_x(predicted) @ lifted.rotation  # Ry(azimuth) Rx(new)
+    new = torch.atan2(turned[:, 1, 2], turned[:, 1, 1]).neg()  # the tilt left in the y row: (0, cos, -sin)
+    torch.testing.assert_close(turned[:, 1], torch.stack([torch.zeros_like(new), new.cos(), -new.sin()], -1))
+    assert abs(new.mean() - predicted.mean()) < 3 * predicted.std() / 32**0.5 + 1e-6
+
+
+def test_elepose_trains_exports_and_resumes_exactly(data_dir, tmp_path):
+    # the preset's elevation gives way; a constant rate, so the shorter first half has the same schedule
+    opts = ["--preset", "cpu", "--rotation", "elepose", "--lr", "1e-3", "--lr-final-ratio", "1"]
+    assert run(data_dir, tmp_path / "straight", "--steps", "4", *opts) == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "2", *opts) == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "4", "--resume") == 0
+    a = load_training_state(tmp_path / "straight" / CHECKPOINT_NAME)
+    b = load_training_state(tmp_path / "split" / CHECKPOINT_NAME)
+    assert a["config"]["rotation"] == "elepose" and a["config"]["model"]["elevation_head"]
+    assert a["config"]["elevation_deg"] == 0 and a["config"]["critic_steps"] == 3
+    assert a["generator"]["elevation_head.3.weight"].abs().sum() > 0  # learned away from its zero start
+    for name, tensor in a["generator"].items():
+        torch.testing.assert_close(tensor, b["generator"][name], rtol=0, atol=0, msg=name)
+    record = json.loads((tmp_path / "straight" / LOG_NAME).read_text().splitlines()[-1])
+    assert math.isfinite(record["elevation_std_deg"]) and VAL_KEY in record
+    generator = load_generator(tmp_path / "straight" / WEIGHTS_NAME)
+    assert generator.cfg.elevation_head and len(generator(torch.rand(2, 17, 2))) == 3
