@@ -136,7 +136,7 @@ def build_detector(args: argparse.Namespace):
     if args.detector == "mediapipe":
         from detector_adapters.mediapipe_adapter import MediaPipeDetector
 
-        return MediaPipeDetector(max_people=args.max_people)
+        return MediaPipeDetector(max_people=args.max_people, thorough=args.thorough)
     if args.detector == "gt":
         if args.annotations is None:
             raise SvmacError("--detector gt needs --annotations FILE (COCO or MPII JSON, LSP .npz, H36M-17 .npz)")
@@ -530,6 +530,9 @@ def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
     det.add_argument("--min-score", type=float, default=0.5, help="joints below this score are drawn as uncertain")
     det.add_argument("--max-people", type=int, default=10,
                      help="at most this many people per photo or frame, largest first")  # fmt: skip
+    det.add_argument("--thorough", action="store_true",
+                     help="--detector mediapipe: look at every photo turned by quarter turns too (athletes upside "
+                     "down or lying; ~1.5x the time); by default only a photo where nobody is found upright")  # fmt: skip
     det.add_argument("--annotations", help="--detector gt: COCO/MPII JSON, LSP .npz or H36M-17 .npz annotations")
     det.add_argument("--mmpose-model", default="hrnet-w32-coco", help="--detector mmpose: preset name or config")
     det.add_argument("--mmpose-checkpoint", help="--detector mmpose: checkpoint file (.pth)")

@@ -71,19 +71,37 @@ class MediaPipeDetector:
         turns: tuple[int, ...] = (1, 2, 3),
         tiles: int = 1,
         refine: bool = True,
+        thorough: bool = False,
+        second_look_score: float = 0.4,
     ) -> None:
         """max_people: keep the largest this many. min_detection_confidence: the person detector's
         threshold; min_presence: the landmark model's own is-there-a-person threshold. turns, tiles:
         the person detector's extra views (detector_adapters.person_detector.PersonDetector).
         refine: run the landmark model a second time on the region its first answer implies (what
         MediaPipe's own tracking does between frames), which fits the body better than the person
-        detector's region (benchmarks/lsp_detector.py measures both)."""
+        detector's region (benchmarks/lsp_detector.py measures both). thorough: look at a photo's
+        quarter turns always; otherwise first at its upright views only (people mostly stand upright),
+        which costs half and was as accurate (benchmarks/lsp_detector.py). Either way a photo where
+        nobody is found gets a second look: every view (an athlete upside down or lying), keeping the
+        people the person detector scores at least second_look_score (at most min_detection_confidence)."""
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
-        self.max_people, self.refine = max_people, refine
+        if second_look_score > min_detection_confidence:
+            raise ValueError(
+                f"second_look_score {second_look_score} is above min_detection_confidence {min_detection_confidence}"
+            )
+        self.max_people, self.refine, self.thorough = max_people, refine, thorough
         # A video detector's memory (for_video): each returned person's box and landmark region.
         self._followed: list[tuple[np.ndarray, PersonRegion]] | None = None
         self._people = PersonDetector(min_detection_confidence, tiles=tiles, turns=turns)
+        # A photo's second look, None where it would see what the first did. A lower threshold gets its
+        # own graph: the person detector merges overlapping detections weighted by their scores, so
+        # lowering the first look's would also move the boxes it finds.
+        self._second_look: PersonDetector | None = None
+        if second_look_score < min_detection_confidence:
+            self._second_look = PersonDetector(second_look_score, tiles=tiles, turns=turns)
+        elif turns and not thorough:
+            self._second_look = self._people
         # model_complexity 1 is the landmark model inside the wheel; 0 and 2 would try to download one.
         self._landmarks = solution(
             LANDMARK_GRAPH,
@@ -97,6 +115,8 @@ class MediaPipeDetector:
 
     def close(self) -> None:
         self._people.close()
+        if self._second_look not in (None, self._people):
+            self._second_look.close()
         self._landmarks.close()
 
     def for_video(self, fine_search_every: int = 6, min_score: float = 0.6) -> "MediaPipeDetector":
@@ -126,13 +146,23 @@ class MediaPipeDetector:
             for _, region in self._followed:
                 person = self._person_in(image_rgb, region, refine=False)
                 self._add_new(found, person and (replace(person[0], score=person[1]), *person[1:]))
-        followed = len(found)
-        for regions in self._search_views().find(image_rgb):
-            if any(inside(person.keypoints[NOSE], regions[0].face_box) for person, _, _ in found[:followed]):
-                continue  # a face followed already (the person detector also boxes half a body on its own)
-            self._add_new(found, self._first_person_in(image_rgb, regions))
+        self._search(image_rgb, self._search_views().find(image_rgb, turned=self.thorough), found)
+        if not found and self._followed is None and self._second_look is not None:
+            self._search(image_rgb, self._second_look.find(image_rgb), found)  # a photo's second look
         found.sort(key=lambda f: -box_area(f[0].bbox))
         return self._remember(found[: self.max_people])
+
+    def _search(self, image: np.ndarray, people: list[list[PersonRegion]], found: list["Found"]) -> None:
+        """Adds to found (the people followed so far) each new person of the person detector's."""
+        followed = [person for person, _, _ in found]
+        for regions in people:
+            # A face followed already, of a body followed already (the person detector also boxes half a
+            # body on its own; the face box of someone seen from behind can be as big as their upper body
+            # and hold the face of a person they hide).
+            if any(inside(person.keypoints[NOSE], regions[0].face_box) and inside(regions[0].center, person.bbox)
+                   for person in followed):  # fmt: skip
+                continue
+            self._add_new(found, self._first_person_in(image, regions))
 
     def _search_views(self) -> PersonDetector:
         """A photo detector's views; a video detector's finer views on its first and every

@@ -127,9 +127,10 @@ class PersonDetector:
         other.tiles, other.turns, other.min_score = tiles, tuple(turns), min_score
         return other
 
-    def find(self, image_rgb: np.ndarray) -> list[list[PersonRegion]]:
+    def find(self, image_rgb: np.ndarray, turned: bool = True) -> list[list[PersonRegion]]:
         """(H, W, 3) uint8 RGB -> per person, the regions the views found for it (image px), best score
-        first; people by their best score."""
+        first; people by their best score. turned: False looks at the upright views only (the whole
+        image and its tiles), leaving out the quarter turns."""
         height, width = image_rgb.shape[:2]
         short = min(width, height)
         sides = [short, short // 2][: self.tiles]
@@ -144,7 +145,7 @@ class PersonDetector:
         for x0, y0, side in tiles:
             x0, y0, side = (int(round(v * scale)) for v in (x0, y0, side))
             found += self._in_view(small[y0 : y0 + side, x0 : x0 + side], x0, y0, 0)
-        for turns in self.turns:
+        for turns in self.turns if turned else ():
             found += self._in_view(np.rot90(small, turns), 0, 0, turns, *small.shape[1::-1])
         return group_by_person([scaled(region, 1 / scale) for region in found if region.score >= self.min_score])
 

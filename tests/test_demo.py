@@ -263,3 +263,15 @@ def test_photo_with_several_people_numbers_them_by_size(tmp_path):
         assert [p["id"] for p in people] == list(range(expected))
         areas = [(p["bbox"][2] - p["bbox"][0]) * (p["bbox"][3] - p["bbox"][1]) for p in people]
         assert areas == sorted(areas, reverse=True) and all(0.5 < p["score"] <= 1 for p in people)
+
+
+@pytest.mark.parametrize("flag, thorough", [([], False), (["--thorough"], True)])
+def test_thorough_makes_the_detector_turn_every_photo(packaged_photo, flag, thorough):
+    """--thorough: MediaPipe looks at every photo's quarter turns (tests/test_mediapipe_adapter.py counts them)."""
+    from app.demo import build_detector, build_parser
+
+    detector = build_detector(build_parser().parse_args([str(packaged_photo), *flag]))
+    try:
+        assert detector.thorough is thorough
+    finally:
+        detector.close()

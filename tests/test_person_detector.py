@@ -195,3 +195,26 @@ def test_other_views_share_the_model_and_keep_only_surer_people(data_dir):
     assert len(everyone) > len(sure) >= 2  # tiles 2 find doubtful people (a floor mark, a half body)
     assert [regions[0].score for regions in sure] == [s for s in best if s >= 0.8]
     assert all(region.score >= 0.8 for regions in sure for region in regions)
+
+
+def test_find_can_leave_out_the_quarter_turns(packaged_photo, monkeypatch):
+    """turned=False runs the person detector on the upright view only, and finds there what the whole
+    search finds upright (the turned views can only add regions)."""
+    pytest.importorskip("mediapipe")
+    from detector_adapters.image_io import load_image
+    from detector_adapters.person_detector import PersonDetector
+
+    image = load_image(packaged_photo)
+    detector = PersonDetector(tiles=0, turns=(1, 2, 3))
+    turns_looked_at, in_view = [], detector._in_view
+    monkeypatch.setattr(detector, "_in_view", lambda *a: turns_looked_at.append(a[3]) or in_view(*a))
+    try:
+        [upright] = detector.find(image, turned=False)
+        assert turns_looked_at == [0]
+        [everywhere] = detector.find(image)
+        assert turns_looked_at == [0, 0, 1, 2, 3]
+    finally:
+        detector.close()
+    assert len(upright) == 1 and len(everywhere) > 1  # she is found in turned views too
+    same = [r for r in everywhere if np.allclose(r.center, upright[0].center) and r.size == upright[0].size]
+    assert len(same) == 1 and same[0].score == upright[0].score
