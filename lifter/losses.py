@@ -23,6 +23,7 @@ class LossWeights:
     gradient_penalty: float = 10.0
     supervised_3d: float = 1.0  # only used with a fraction of 3D-supervised samples
     bone_ratio: float = 0.0  # not in the paper: the bone-length-ratio prior measured on the training 2D
+    deformation: float = 0.0  # not in the paper: the pairwise deformation loss (Yu et al. 2021; ElePose)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,6 +87,26 @@ def svmac_loss(views: list[torch.Tensor]) -> torch.Tensor:
         pair_sq = ((poses[a] - poses[b]) ** 2).sum(-1).mean(-1)  # (pairs, B): |.|^2 / N
         total = total + pair_sq.sum(0).mean() / m
     return total / len(views)
+
+
+def deformation_loss(pose_3d: torch.Tensor, cycled: torch.Tensor) -> torch.Tensor:
+    """Pairwise deformation loss (Yu et al., ICCV 2021, as ElePose and LInKs train with it).
+
+    Poses 2k and 2k+1 of the batch form a pair (our batches are drawn independently, so these are
+    random pairs); an odd last pose sits out. The change from one pose of a pair to the other must
+    come back unchanged from the rotate, reproject, lift again, rotate back cycle:
+    mean over pairs of |(X_a - X_b) - (X~_a - X~_b)|, the norm over all 17 x 3 coordinates.
+    pose_3d (..., B, 17, 3) the lifted poses, cycled (..., B, 17, 3) the same poses after the
+    cycle (broadcast against each other, e.g. one row per rotated view) -> ()
+    """
+    pose_3d, cycled = torch.broadcast_tensors(pose_3d, cycled)
+    pairs = pose_3d.shape[-3] // 2
+    if pairs == 0:
+        return pose_3d.new_zeros(())
+    first, second = slice(0, 2 * pairs, 2), slice(1, 2 * pairs, 2)
+    change = pose_3d[..., first, :, :] - pose_3d[..., second, :, :]  # (..., pairs, 17, 3)
+    cycled_change = cycled[..., first, :, :] - cycled[..., second, :, :]
+    return (change - cycled_change).flatten(-2).norm(dim=-1).mean()
 
 
 def weak_camera_loss(cameras: torch.Tensor) -> torch.Tensor:
@@ -169,7 +190,7 @@ def supervised_3d_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor
 
 def generator_total_loss(terms: dict[str, torch.Tensor], weights: LossWeights) -> torch.Tensor:
     """Eq. 24: L_adv + l1 L_angle + l2 (L_weakcam + L_cameq) + l3 L_sym + l4 L_3D + l5 L_svmac
-    (+ 3D supervision, + the bone-ratio prior, when enabled)."""
+    (+ 3D supervision, + the bone-ratio prior, + the deformation loss, when enabled)."""
     return (
         terms["adversarial"]
         + weights.angle * terms["angle"]
@@ -179,4 +200,5 @@ def generator_total_loss(terms: dict[str, torch.Tensor], weights: LossWeights) -
         + weights.svmac * terms["svmac"]
         + weights.supervised_3d * terms.get("supervised_3d", terms["angle"].new_zeros(()))
         + weights.bone_ratio * terms.get("bone_ratio", terms["angle"].new_zeros(()))
+        + weights.deformation * terms.get("deformation", terms["angle"].new_zeros(()))
     )

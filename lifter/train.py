@@ -30,17 +30,28 @@ from lifter.checkpoint import export_weights, load_training_state, save_training
 from lifter.data import CAMERAS, TRAIN_SUBJECTS, VALIDATION_FRAME_STEP, PoseSet, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.evaluate import predict_in_mm
-from lifter.geometry import mean_root_distance, normalise_2d, root_centre, view_rotation, weak_project
+from lifter.geometry import (
+    mean_root_distance,
+    normalise_2d,
+    root_centre,
+    scale_to_reference,
+    view_rotation,
+    weak_project,
+)
 from lifter.inference import pick_device
 from lifter.metrics import p_mpjpe
 from lifter.model import Critic, Generator, ModelConfig, count_parameters
 from lifter.wild_2d import WILD_SOURCES, load_wild_2d, parse_sources
 
 CHECKPOINT_NAME = "checkpoint.pt"
+LAMBDA_HELP = {
+    "deformation": "weight of the pairwise deformation loss (Yu et al. ICCV 2021, as in ElePose): random pairs of "
+    "the batch keep their pose-to-pose change through the rotate-relift cycle; needs --n-angles 2 or 3; 0: off",
+}
 ELEVATION_HEAD = "elevation_head."  # its weights' prefix in the generator's state dict
 ROTATIONS = ("camera", "elepose")
-# the loss weights with a --lambda-NAME option; bone_ratio is ours (0 = off, the paper)
-LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio")
+# the loss weights with a --lambda-NAME option; bone_ratio and deformation are not the paper's (0 = off)
+LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio", "deformation")
 WEIGHTS_NAME = "generator.safetensors"
 LOG_NAME = "train_log.jsonl"
 # The validation metric's key in the log. Logs written before the validation moved off the test
@@ -195,6 +206,14 @@ class ValidationSet:
 
     def p_mpjpe(self, generator: Generator) -> float:
         return float(p_mpjpe(*predict_in_mm(generator, self.poses)).mean())
+
+
+def rotated_back(relifted: torch.Tensor, rotated: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
+    """The relifted views at their rotated poses' scale (the reprojections were renormalised),
+    rotated back to the input's view. relifted, rotated (V, B, 17, 3), rotation (V*B, 3, 3) with
+    rotated = pose_3d @ rotation -> (V, B, 17, 3); the lifted pose itself when the cycle is exact."""
+    back = rotation.view(*rotated.shape[:2], 3, 3).transpose(-1, -2)  # a rotation's inverse
+    return scale_to_reference(relifted, rotated) @ back
 
 
 class Views(NamedTuple):
@@ -374,6 +393,10 @@ class Trainer:
             terms["camera_equality"] = losses.camera_equality_loss(cameras)
             terms["svmac"] = losses.svmac_loss(angle_views)
             terms["angle"] = losses.angle_loss(torch.cat([pose_3d[None], relifted]))
+            if cfg.weights.deformation:
+                terms["deformation"] = losses.deformation_loss(
+                    pose_3d, rotated_back(relifted, rotated, lifted.rotation)
+                )
         else:
             cameras = camera[None]
             zero = pose_3d.new_zeros(())
@@ -596,7 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep an exponential moving average of the generator with this decay per step "
                         "(e.g. 0.999), validated beside it and exported instead of it; 0: off")  # fmt: skip
     for name in LAMBDAS:
-        p.add_argument(f"--lambda-{name.replace('_', '-')}", type=float, default=getattr(w, name))
+        p.add_argument(
+            f"--lambda-{name.replace('_', '-')}", type=float, default=getattr(w, name), help=LAMBDA_HELP.get(name)
+        )
     return p
 
 
@@ -630,6 +655,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SvmacError("--dropout must be in [0, 1)")
     if not 0 <= args.elevation_deg <= 90:
         raise SvmacError("--elevation must be between 0 and 90 degrees")
+    if args.lambda_deformation < 0:
+        raise SvmacError("--lambda-deformation must be at least 0 (0: off)")
+    if args.lambda_deformation and args.n_angles < 2:
+        raise SvmacError("--lambda-deformation needs the relifted views of --n-angles 2 or 3")
     if args.rotation == "elepose":
         # A preset's elevation (cpu: 15) gives way; one asked for on the command line is an error.
         if args.elevation_deg != PRESETS[args.preset].get("elevation_deg", TrainConfig.elevation_deg):

@@ -16,6 +16,7 @@ from lifter.losses import (
     camera_equality_loss,
     consistency_3d_loss,
     critic_wgan_gp_loss,
+    deformation_loss,
     face_shoulder_sine,
     generator_adversarial_loss,
     generator_total_loss,
@@ -400,6 +401,53 @@ def test_supervised_3d_scale_free_and_known_difference():
     assert supervised_3d_loss(batch_pred, target.expand(2, 17, 3)).item() == pytest.approx(1 / 17, rel=1e-12)
 
 
+# ---------------------------------------------------------------- pairwise deformation (Yu et al. 2021)
+
+
+def one_joint(batch: int, moves: dict[tuple[int, int], list[float]]) -> torch.Tensor:
+    """(batch, 17, 3) zeros except the given (pose, joint) positions."""
+    pose = torch.zeros(batch, 17, 3, dtype=F64)
+    for (i, joint), value in moves.items():
+        pose[i, joint] = torch.tensor(value, dtype=F64)
+    return pose
+
+
+def test_deformation_one_pair_hand_value():
+    """Change a - b = [1, 0, 0] at joint 1; after the cycle 0 - [0, 3, 0] = [0, -3, 0]:
+    |[1, 3, 0]| = sqrt(10)."""
+    pose = one_joint(2, {(0, 1): [1.0, 0.0, 0.0]})
+    cycled = one_joint(2, {(1, 1): [0.0, 3.0, 0.0]})
+    assert deformation_loss(pose, cycled).item() == pytest.approx(math.sqrt(10), rel=1e-12)
+
+
+def test_deformation_is_the_mean_over_pairs_and_an_odd_pose_sits_out():
+    """Pairs (0, 1) and (2, 3): sqrt(10) and |[0, 0, 2]| = 2, mean (sqrt(10) + 2) / 2; pose 4 has no partner."""
+    pose = one_joint(5, {(0, 1): [1.0, 0.0, 0.0], (2, 5): [0.0, 0.0, 2.0]})
+    cycled = one_joint(5, {(1, 1): [0.0, 3.0, 0.0], (4, 7): [9.0, 9.0, 9.0]})
+    assert deformation_loss(pose, cycled).item() == pytest.approx((math.sqrt(10) + 2) / 2, rel=1e-12)
+
+
+def test_deformation_ignores_an_error_both_poses_of_a_pair_share():
+    """Only the pose-to-pose change counts: the same misplaced wrist in both poses costs nothing."""
+    pose = random_pose_3d(4, seed=5)
+    cycled = pose.clone()
+    cycled[:, 16] += torch.tensor([0.5, -0.2, 0.3], dtype=F64)
+    assert deformation_loss(pose, cycled).item() == pytest.approx(0.0, abs=1e-12)
+    cycled[1, 16, 0] += 0.4  # now pose 1 differs from its partner: |[-0.4, 0, 0]| for pair 0, 0 for pair 1
+    assert deformation_loss(pose, cycled).item() == pytest.approx(0.2, rel=1e-12)
+
+
+def test_deformation_averages_over_views():
+    """pose (B, 17, 3) against cycled (V, B, 17, 3): view 0 exact, view 1 off by sqrt(10) -> sqrt(10) / 2."""
+    pose = one_joint(2, {(0, 1): [1.0, 0.0, 0.0]})
+    cycled = torch.stack([pose, one_joint(2, {(1, 1): [0.0, 3.0, 0.0]})])
+    assert deformation_loss(pose, cycled).item() == pytest.approx(math.sqrt(10) / 2, rel=1e-12)
+
+
+def test_deformation_with_one_pose_is_zero():
+    assert deformation_loss(random_pose_3d(1, seed=1), random_pose_3d(1, seed=2)).item() == 0.0
+
+
 # ---------------------------------------------------------------- total generator loss (Eq. 24)
 
 TERM_NAMES = ("adversarial", "angle", "weak_camera", "camera_equality", "symmetry", "consistency_3d", "svmac")
@@ -409,6 +457,7 @@ def test_loss_weights_defaults_are_the_papers():
     w = LossWeights()
     assert (w.angle, w.camera, w.symmetry, w.consistency_3d, w.svmac) == (1.0, 1.0, 0.01, 0.1, 10.0)
     assert w.gradient_penalty == 10.0
+    assert w.bone_ratio == w.deformation == 0.0  # ours, off unless asked for
 
 
 def test_generator_total_loss_default_weights():
@@ -431,11 +480,14 @@ def test_generator_total_loss_default_weights():
         ("consistency_3d", 7.0),  # lambda_4
         ("svmac", 11.0),  # lambda_5
         ("supervised_3d", 13.0),
+        ("deformation", 17.0),
     ],
 )
 def test_generator_total_loss_each_weight_on_its_own_term(term, expected):
     """One-hot terms with distinct weights: catches a weight applied to the wrong term."""
-    weights = LossWeights(angle=2.0, camera=3.0, symmetry=5.0, consistency_3d=7.0, svmac=11.0, supervised_3d=13.0)
-    terms = {name: scalar(0.0) for name in (*TERM_NAMES, "supervised_3d")}
+    weights = LossWeights(
+        angle=2.0, camera=3.0, symmetry=5.0, consistency_3d=7.0, svmac=11.0, supervised_3d=13.0, deformation=17.0
+    )
+    terms = {name: scalar(0.0) for name in (*TERM_NAMES, "supervised_3d", "deformation")}
     terms[term] = scalar(1.0)
     assert generator_total_loss(terms, weights).item() == pytest.approx(expected, rel=1e-12)

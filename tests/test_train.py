@@ -187,6 +187,8 @@ def test_sigterm_saves_a_checkpoint(data_dir, tmp_path):
     (["--ema-decay", "1"], "--ema-decay must be in [0, 1)"),
     (["--ema-decay", "-0.1"], "--ema-decay must be in [0, 1)"),
     (["--rotation", "elepose", "--elevation", "10"], "--elevation applies to --rotation camera"),
+    (["--lambda-deformation", "1", "--n-angles", "1"], "--lambda-deformation needs the relifted views"),
+    (["--lambda-deformation", "-1"], "--lambda-deformation must be at least 0"),
 ])  # fmt: skip
 def test_bad_options(data_dir, tmp_path, capsys, args, message):
     assert run(data_dir, tmp_path / "x", *args) == 2
@@ -294,7 +296,7 @@ def test_old_checkpoint_config_and_state_still_load():
     state = load_training_state("weights/svmac_h36m_gt.resume.pt")
     assert "ema_decay" not in state["config"] and "elevation_head" not in state["config"]["model"]
     cfg = TrainConfig.from_dict(state["config"])
-    assert (cfg.ema_decay, cfg.rotation, cfg.model.elevation_head) == (0.0, "camera", False)
+    assert (cfg.ema_decay, cfg.rotation, cfg.model.elevation_head, cfg.weights.deformation) == (0.0, "camera", False, 0)
     trainer = Trainer(cfg, torch.device("cpu"))
     trainer.load_state_dict(state)
     assert trainer.step == state["step"] and "generator_ema" not in trainer.state_dict()
@@ -416,3 +418,27 @@ def test_elepose_trains_exports_and_resumes_exactly(data_dir, tmp_path):
     assert math.isfinite(record["elevation_std_deg"]) and VAL_KEY in record
     generator = load_generator(tmp_path / "straight" / WEIGHTS_NAME)
     assert generator.cfg.elevation_head and len(generator(torch.rand(2, 17, 2))) == 3
+
+
+@pytest.mark.parametrize("levelling", [False, True])
+def test_rotated_back_undoes_the_rotation_and_the_renormalisation(levelling):
+    """An exact cycle: relifted = the rotated pose at another scale (its reprojection was
+    renormalised); rotated back at the rotated pose's scale it is the lifted pose again."""
+    from lifter.geometry import view_rotation
+    from lifter.train import rotated_back
+
+    gen = torch.Generator().manual_seed(3)
+    pose = torch.randn(4, 17, 3, generator=gen, dtype=torch.float64)
+    pose = pose - pose[:, :1]
+    angles = [torch.rand(8, generator=gen, dtype=torch.float64) * 2 - 1 for _ in range(3)]
+    rotation = view_rotation(angles[0] * math.pi, angles[1], angles[2] if levelling else None)  # V = 2 views
+    rotated = (pose.repeat(2, 1, 1) @ rotation).view(2, 4, 17, 3)
+    relifted = rotated * torch.tensor([2.5, 0.4], dtype=torch.float64)[:, None, None, None]
+    torch.testing.assert_close(rotated_back(relifted, rotated, rotation), pose.expand(2, 4, 17, 3))
+
+
+def test_deformation_loss_trains(data_dir, tmp_path):
+    assert run(data_dir, tmp_path, "--steps", "2", "--n-angles", "3", "--lambda-deformation", "0.5") == 0
+    records = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+    assert 0 < records[-1]["deformation"] < 100
+    assert load_training_state(tmp_path / CHECKPOINT_NAME)["config"]["weights"]["deformation"] == 0.5
