@@ -24,6 +24,7 @@ class LossWeights:
     supervised_3d: float = 1.0  # only used with a fraction of 3D-supervised samples
     bone_ratio: float = 0.0  # not in the paper: the bone-length-ratio prior measured on the training 2D
     deformation: float = 0.0  # not in the paper: the pairwise deformation loss (Yu et al. 2021; ElePose)
+    flow: float = 1.0  # not in the paper: a 2D normalising-flow prior's NLL; used only with a flow file (ElePose)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -190,7 +191,7 @@ def supervised_3d_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor
 
 def generator_total_loss(terms: dict[str, torch.Tensor], weights: LossWeights) -> torch.Tensor:
     """Eq. 24: L_adv + l1 L_angle + l2 (L_weakcam + L_cameq) + l3 L_sym + l4 L_3D + l5 L_svmac
-    (+ 3D supervision, + the bone-ratio prior, + the deformation loss, when enabled)."""
+    (+ 3D supervision, + the bone-ratio prior, + the deformation loss, + the flow prior, when enabled)."""
     return (
         terms["adversarial"]
         + weights.angle * terms["angle"]
@@ -201,4 +202,5 @@ def generator_total_loss(terms: dict[str, torch.Tensor], weights: LossWeights) -
         + weights.supervised_3d * terms.get("supervised_3d", terms["angle"].new_zeros(()))
         + weights.bone_ratio * terms.get("bone_ratio", terms["angle"].new_zeros(()))
         + weights.deformation * terms.get("deformation", terms["angle"].new_zeros(()))
+        + weights.flow * terms.get("flow", terms["angle"].new_zeros(()))
     )

@@ -26,10 +26,11 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from lifter import distributed, losses
-from lifter.checkpoint import export_weights, load_training_state, save_training_state
+from lifter.checkpoint import export_weights, file_sha256, load_training_state, save_training_state
 from lifter.data import CAMERAS, TRAIN_SUBJECTS, VALIDATION_FRAME_STEP, PoseSet, data_root, load_h36m
 from lifter.errors import SvmacError, exit_on_user_error
 from lifter.evaluate import predict_in_mm
+from lifter.flow_prior import flow_prior_loss, load_flow_prior
 from lifter.geometry import (
     mean_root_distance,
     normalise_2d,
@@ -45,13 +46,15 @@ from lifter.wild_2d import WILD_SOURCES, load_wild_2d, parse_sources
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LAMBDA_HELP = {
+    "flow": "weight of the --flow-prior's negative log-likelihood of the rotated reprojections (per coordinate)",
     "deformation": "weight of the pairwise deformation loss (Yu et al. ICCV 2021, as in ElePose): random pairs of "
     "the batch keep their pose-to-pose change through the rotate-relift cycle; needs --n-angles 2 or 3; 0: off",
 }
 ELEVATION_HEAD = "elevation_head."  # its weights' prefix in the generator's state dict
 ROTATIONS = ("camera", "elepose")
-# the loss weights with a --lambda-NAME option; bone_ratio and deformation are not the paper's (0 = off)
-LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio", "deformation")
+# the loss weights with a --lambda-NAME option; bone_ratio, deformation and flow are not the paper's
+LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio", "deformation",
+           "flow")  # fmt: skip
 WEIGHTS_NAME = "generator.safetensors"
 LOG_NAME = "train_log.jsonl"
 # The validation metric's key in the log. Logs written before the validation moved off the test
@@ -79,6 +82,9 @@ class TrainConfig:
     # its predicted elevation, random azimuth about its upright axis, a new elevation drawn from a
     # normal fitted to the batch's predicted ones (ElePose, Wandt et al. CVPR 2022; needs model.elevation_head)
     rotation: str = "camera"
+    # A frozen normalising flow on 2D poses (lifter.flow_prior): its NLL of the rotated reprojections
+    # joins the generator loss (weights.flow); with use_critic False it replaces the critic. "" = off.
+    flow_prior: str = ""
     init_from: str = ""  # a training checkpoint whose generator and critic weights start this run
     supervised_fraction: float = 0.0  # share of the training poses, and of each batch, with 3D labels (ablation)
     input_source: str = "gt"  # "gt" projected ground truth, "sh" Stacked-Hourglass detections
@@ -240,6 +246,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)
         self.opt_d = torch.optim.Adam(self.critic.parameters(), **adam)
         self.amp_dtype = autocast_dtype(cfg.amp, device)
+        self.flow = load_flow_prior(Path(cfg.flow_prior), device) if cfg.flow_prior else None
         self.step = 0
         # The EMA copy is what gets exported and validated beside the raw generator; use_buffers
         # averages the BatchNorm running statistics too, so the copy is consistent in eval mode.
@@ -376,6 +383,8 @@ class Trainer:
             terms["adversarial"] = losses.generator_adversarial_loss(fake_scores)
         else:
             terms["adversarial"] = pose_3d.new_zeros(())
+        if self.flow is not None:  # the same reprojections the critic judges; float32 inside
+            terms["flow"] = flow_prior_loss(self.flow, reprojected)
 
         rotated = rotated.view(views, batch, 17, 3)
         if n >= 2:
@@ -464,6 +473,9 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
             cfg = dataclasses.replace(cfg, steps=resume_steps)
     elif checkpoint.exists():
         raise SvmacError(f"{checkpoint} exists: pass --resume to continue it, or choose another --out")
+    if cfg.flow_prior and not Path(cfg.flow_prior).is_file():
+        whose = f"{checkpoint}'s" if resume else "the"
+        raise SvmacError(f"flow prior {cfg.flow_prior} ({whose} --flow-prior) not found")
     init_state = None
     if state is None and cfg.init_from:
         # A warm start: the networks' weights (and so their architecture) come from another run;
@@ -500,6 +512,8 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
     if data.wild is not None:
         data_description += (f"; in-the-wild 2D {'+'.join(cfg.wild_2d)}, {len(data.wild)} poses, "
                              f"{cfg.wild_fraction:g} of each batch of {' and '.join(data.wild_roles)}")  # fmt: skip
+    if cfg.flow_prior:
+        data_description += f"; 2D flow prior {cfg.flow_prior} (sha256 {file_sha256(Path(cfg.flow_prior))[:16]})"
     if world.size > 1:
         data_description += f", {world.size} processes x batch {cfg.batch_size}"
     if world.main:
@@ -588,7 +602,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-final-ratio", type=float, default=d.lr_final_ratio,
                    help="decay the learning rate exponentially to lr*ratio at the last step (1: constant)")  # fmt: skip
     p.add_argument("--n-angles", type=int, default=d.n_angles, choices=[1, 2, 3])
-    p.add_argument("--no-critic", action="store_true", help="ablation: train without the critic")
+    p.add_argument("--no-critic", action="store_true",
+                   help="train without the critic (no critic steps): an ablation, or the flow prior alone")  # fmt: skip
+    p.add_argument("--flow-prior", default=d.flow_prior, metavar="FLOW",
+                   help="a 2D pose flow (python -m lifter.flow_prior): its NLL of the rotated reprojections joins "
+                        "the generator loss, weighted by --lambda-flow; with --no-critic it replaces the critic")  # fmt: skip
     p.add_argument("--critic-steps", type=int, default=d.critic_steps, help="critic updates per generator update")
     p.add_argument("--elevation", dest="elevation_deg", type=float, default=d.elevation_deg,
                    help="rotated views also tilt about x by up to +-this many degrees (0: the paper); "
@@ -655,6 +673,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SvmacError("--dropout must be in [0, 1)")
     if not 0 <= args.elevation_deg <= 90:
         raise SvmacError("--elevation must be between 0 and 90 degrees")
+    if args.lambda_flow < 0:
+        raise SvmacError("--lambda-flow must be at least 0")
+    if args.lambda_flow != TrainConfig().weights.flow and not args.flow_prior:
+        raise SvmacError("--lambda-flow weighs the --flow-prior's loss: give --flow-prior too")
     if args.lambda_deformation < 0:
         raise SvmacError("--lambda-deformation must be at least 0 (0: off)")
     if args.lambda_deformation and args.n_angles < 2:
@@ -685,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
         val_frame_step=args.val_frame_step, val_every=args.val_every,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed, amp=args.amp,
         ema_decay=args.ema_decay,
-        rotation=args.rotation,
+        rotation=args.rotation, flow_prior=args.flow_prior,
         model=ModelConfig(width=args.width, dropout=args.dropout, elevation_head=args.rotation == "elepose"),
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in LAMBDAS}),
     )  # fmt: skip

@@ -458,6 +458,7 @@ def test_loss_weights_defaults_are_the_papers():
     assert (w.angle, w.camera, w.symmetry, w.consistency_3d, w.svmac) == (1.0, 1.0, 0.01, 0.1, 10.0)
     assert w.gradient_penalty == 10.0
     assert w.bone_ratio == w.deformation == 0.0  # ours, off unless asked for
+    assert w.flow == 1.0  # applies only when a flow prior file is given
 
 
 def test_generator_total_loss_default_weights():
@@ -481,13 +482,21 @@ def test_generator_total_loss_default_weights():
         ("svmac", 11.0),  # lambda_5
         ("supervised_3d", 13.0),
         ("deformation", 17.0),
+        ("flow", 19.0),
     ],
 )
 def test_generator_total_loss_each_weight_on_its_own_term(term, expected):
     """One-hot terms with distinct weights: catches a weight applied to the wrong term."""
     weights = LossWeights(
-        angle=2.0, camera=3.0, symmetry=5.0, consistency_3d=7.0, svmac=11.0, supervised_3d=13.0, deformation=17.0
+        angle=2.0,
+        camera=3.0,
+        symmetry=5.0,
+        consistency_3d=7.0,
+        svmac=11.0,
+        supervised_3d=13.0,
+        deformation=17.0,
+        flow=19.0,
     )
-    terms = {name: scalar(0.0) for name in (*TERM_NAMES, "supervised_3d", "deformation")}
+    terms = {name: scalar(0.0) for name in (*TERM_NAMES, "supervised_3d", "deformation", "flow")}
     terms[term] = scalar(1.0)
     assert generator_total_loss(terms, weights).item() == pytest.approx(expected, rel=1e-12)

@@ -189,6 +189,9 @@ def test_sigterm_saves_a_checkpoint(data_dir, tmp_path):
     (["--rotation", "elepose", "--elevation", "10"], "--elevation applies to --rotation camera"),
     (["--lambda-deformation", "1", "--n-angles", "1"], "--lambda-deformation needs the relifted views"),
     (["--lambda-deformation", "-1"], "--lambda-deformation must be at least 0"),
+    (["--lambda-flow", "2"], "--lambda-flow weighs the --flow-prior's loss"),
+    (["--flow-prior", "nowhere.safetensors"], "flow prior nowhere.safetensors (the --flow-prior) not found"),
+    (["--flow-prior", "nowhere.safetensors", "--lambda-flow", "-1"], "--lambda-flow must be at least 0"),
 ])  # fmt: skip
 def test_bad_options(data_dir, tmp_path, capsys, args, message):
     assert run(data_dir, tmp_path / "x", *args) == 2
@@ -297,6 +300,7 @@ def test_old_checkpoint_config_and_state_still_load():
     assert "ema_decay" not in state["config"] and "elevation_head" not in state["config"]["model"]
     cfg = TrainConfig.from_dict(state["config"])
     assert (cfg.ema_decay, cfg.rotation, cfg.model.elevation_head, cfg.weights.deformation) == (0.0, "camera", False, 0)
+    assert cfg.flow_prior == ""
     trainer = Trainer(cfg, torch.device("cpu"))
     trainer.load_state_dict(state)
     assert trainer.step == state["step"] and "generator_ema" not in trainer.state_dict()
@@ -442,3 +446,59 @@ def test_deformation_loss_trains(data_dir, tmp_path):
     records = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
     assert 0 < records[-1]["deformation"] < 100
     assert load_training_state(tmp_path / CHECKPOINT_NAME)["config"]["weights"]["deformation"] == 0.5
+
+
+@pytest.fixture(scope="module")
+def flow_file(data_dir, tmp_path_factory):
+    """A small real flow prior, fitted for a few steps by lifter.flow_prior's own command."""
+    from lifter import flow_prior
+
+    path = tmp_path_factory.mktemp("flow") / "flow.safetensors"
+    assert flow_prior.main(["--data", str(data_dir), "--out", str(path), "--steps", "20", "--frame-step", "50",
+                            "--eval-every", "10", "--hidden", "16", "16", "--transforms", "1",
+                            "--batch-size", "256"]) == 0  # fmt: skip
+    return path
+
+
+def test_flow_prior_replaces_the_critic_and_resumes_from_its_saved_path(data_dir, flow_file, tmp_path, capsys):
+    """--flow-prior with --no-critic: the flow's NLL is logged and trains the generator, the critic
+    never steps; the path is in the saved config, a resume continues exactly and fails clearly
+    once the file is gone."""
+    flow = tmp_path / "flow.safetensors"
+    flow.write_bytes(flow_file.read_bytes())
+    opts = ["--flow-prior", str(flow), "--no-critic", "--lambda-flow", "0.5", "--lr", "1e-3"]
+    assert run(data_dir, tmp_path / "straight", "--steps", "4", *opts) == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "2", *opts) == 0
+    assert run(data_dir, tmp_path / "split", "--steps", "4", "--resume") == 0
+    a = load_training_state(tmp_path / "straight" / CHECKPOINT_NAME)
+    b = load_training_state(tmp_path / "split" / CHECKPOINT_NAME)
+    assert (a["config"]["flow_prior"], a["config"]["weights"]["flow"], a["config"]["use_critic"]) == (
+        str(flow),
+        0.5,
+        False,
+    )
+    for name, tensor in a["generator"].items():
+        torch.testing.assert_close(tensor, b["generator"][name], rtol=0, atol=0, msg=name)
+    assert a["opt_d"]["state"] == {}  # no critic step at all: the compute the flow saves
+    records = [json.loads(line) for line in (tmp_path / "straight" / LOG_NAME).read_text().splitlines()]
+    assert all(math.isfinite(r["flow"]) and "critic" not in r for r in records if "flow" in r)
+    assert f"2D flow prior {flow}" in read_weights_metadata(tmp_path / "straight" / WEIGHTS_NAME)["data"]
+    flow.unlink()
+    capsys.readouterr()
+    assert run(data_dir, tmp_path / "split", "--steps", "5", "--resume") == 2
+    err = capsys.readouterr().err
+    assert f"flow prior {flow} ({tmp_path / 'split' / CHECKPOINT_NAME}'s --flow-prior) not found" in err
+    assert "Traceback" not in err
+
+
+def test_flow_prior_joins_the_critic_and_teaches_the_elevation_head(data_dir, flow_file, tmp_path):
+    from lifter.losses import LossWeights
+
+    assert run(data_dir, tmp_path, "--steps", "2", "--flow-prior", str(flow_file)) == 0
+    record = json.loads((tmp_path / LOG_NAME).read_text().splitlines()[-1])
+    assert math.isfinite(record["flow"]) and math.isfinite(record["critic"])
+    # the flow's NLL of the rotated reprojections alone reaches the elevation head
+    trainer, data = elepose_trainer(data_dir, use_critic=False, flow_prior=str(flow_file), weights=LossWeights(**ONLY))
+    trainer.train_step(data)
+    assert trainer.generator.elevation_head[-1].weight.grad.abs().sum() > 0
+    assert not any(p.requires_grad for p in trainer.flow.parameters())  # frozen
