@@ -118,7 +118,7 @@ def rotate_azimuth_elevation(pose_3d: torch.Tensor, azimuth: torch.Tensor, eleva
 
     Elevation 0 is the paper's rotation. pose_3d (B, 17, 3), azimuth and elevation (B,) -> (B, 17, 3)
     """
-    return pose_3d @ view_rotation(azimuth, elevation)
+    return rotate_y(pose_3d, azimuth) @ rotation_x(elevation)
 
 
 def weak_project(camera: torch.Tensor, pose_3d: torch.Tensor) -> torch.Tensor:

@@ -35,6 +35,8 @@ from lifter.geometry import (
     mean_root_distance,
     normalise_2d,
     root_centre,
+    rotate_azimuth_elevation,
+    rotation_x,
     scale_to_reference,
     view_rotation,
     weak_project,
@@ -337,7 +339,12 @@ class Trainer:
         else:
             elevation = torch.zeros_like(azimuth)
         rotation = view_rotation(azimuth, elevation, levelling)  # (V*B, 3, 3)
-        rotated = pose_3d.repeat(views, 1, 1) @ rotation
+        # One rotation after the other, as before the rotation matrices were kept: the same
+        # rounding, so runs without levelling repeat older runs exactly.
+        rotated = pose_3d.repeat(views, 1, 1)
+        if levelling is not None:
+            rotated = rotated @ rotation_x(-levelling)
+        rotated = rotate_azimuth_elevation(rotated, azimuth, elevation)  # = pose_3d @ rotation
         reprojected = normalise_2d(weak_project(camera.repeat(views, 1, 1), rotated))
         return Views(pose_3d, camera, rotated, reprojected, rotation, predicted_elevation)
 
