@@ -2,13 +2,16 @@
 given in each frame, the share of frames on its main id, and how often its id changed.
 
 Labels are a few torso centres per person (midpoint of shoulders and hips, pixels) at labelled
-frames, linearly interpolated between them (examples/pose2sim_cam01_people.json). A detected
-person belongs to the labelled person whose centre is nearest its own torso centre, within a radius.
+frames, linearly interpolated between them (benchmarks/labels/pose2sim_cam0*_people.json). In each
+frame the detected people and the labelled ones are paired one to one, nearest torso centres first
+(the pairing with the least total distance), and a pair further apart than a radius is no pair: two
+labelled people side by side cannot both claim the one skeleton found between them.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 TORSO = [1, 4, 11, 14]  # RHip, LHip, LShoulder, RShoulder
 
@@ -33,11 +36,17 @@ def score_ids(record: dict, labels: dict, radius_px: float, first_frame: int = 0
     """record: a clip JSON (svmac-pose 2, kind clip) whose frame 0 is the labelled clip's first_frame."""
     ids: dict[str, list[int | None]] = {name: [] for name in labels["people"]}
     for frame in record["frames"]:
-        centres = {p["id"]: np.array(p["keypoints_2d"])[TORSO].mean(0) for p in frame["people"]}  # id -> (2,)
-        for name, where in labelled_centres(labels, first_frame + frame["index"]).items():
-            distances = {track_id: float(np.linalg.norm(c - where)) for track_id, c in centres.items()}
-            nearest = min(distances, key=distances.get, default=None)
-            ids[name].append(nearest if nearest is not None and distances[nearest] < radius_px else None)
+        track_ids = [p["id"] for p in frame["people"]]
+        centres = np.array([np.array(p["keypoints_2d"])[TORSO].mean(0) for p in frame["people"]]).reshape(-1, 2)
+        labelled = labelled_centres(labels, first_frame + frame["index"])
+        names = list(labelled)
+        distances = np.linalg.norm(np.stack(list(labelled.values()))[:, None] - centres[None], axis=-1)  # (labels, N)
+        paired = dict.fromkeys(names)
+        for row, column in zip(*linear_sum_assignment(np.where(distances < radius_px, distances, 1e9))):
+            if distances[row, column] < radius_px:
+                paired[names[row]] = track_ids[column]
+        for name in names:
+            ids[name].append(paired[name])
     scores = {}
     for name, per_frame in ids.items():
         found = [i for i in per_frame if i is not None]

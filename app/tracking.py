@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from detector_adapters.base import box_area
 from lifter.errors import SvmacError
 from lifter.skeleton import NUM_JOINTS
 
@@ -27,6 +28,10 @@ MIN_SHARED_JOINTS = 4
 # detected joints jitter, so one frame's motion alone overshoots.
 VELOCITY_UPDATE = 0.5
 NO_MATCH = 1e6
+# A track lost while this much of its box (or of the other's, the smaller) lay in the box of someone
+# seen: hidden behind that person, or merged with them by a landmark model that gave one skeleton
+# for two people (pose2sim cam03: the man leaning over the woman).
+HIDDEN_OVERLAP = 0.5
 
 
 @dataclass
@@ -56,6 +61,13 @@ def box_size(boxes: np.ndarray) -> np.ndarray:
 def box_centre(boxes: np.ndarray) -> np.ndarray:
     """(..., 4) -> (..., 2)"""
     return (boxes[..., :2] + boxes[..., 2:]) / 2
+
+
+def overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+    """The intersection of two (4,) x0, y0, x1, y1 boxes over the smaller one's area (1: one holds the other)."""
+    inter = box_area(np.array([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])]))
+    smaller = min(box_area(a), box_area(b))
+    return inter / smaller if smaller > 0 else 0.0
 
 
 def match_cost(
@@ -111,6 +123,19 @@ class Tracker:
         """Where each live track's person is expected in the next frame: id -> (4,) x0, y0, x1, y1."""
         frame = self.frame + 1
         return {t.track_id: t.predicted_box(frame) for t in self.live_tracks(frame)}
+
+    def seen_tracks(self) -> list[Track]:
+        """The tracks matched in the last frame given to update."""
+        return [t for t in self.tracks if t.last_frame == self.frame]
+
+    def hidden_tracks(self) -> list[Track]:
+        """Live tracks missed in the last frame where they overlapped (HIDDEN_OVERLAP) someone seen in it:
+        people a detector that only follows the people it sees would not look for again."""
+        seen = self.seen_tracks()
+        return [
+            t for t in self.live_tracks(self.frame + 1)
+            if t.last_frame < self.frame and any(overlap_of_smaller(t.box, s.box) >= HIDDEN_OVERLAP for s in seen)
+        ]  # fmt: skip
 
     def update(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> list[int]:
         """The next frame's N detections: boxes (N, 4), keypoints (N, 17, 2), scores (N, 17).

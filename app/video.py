@@ -50,6 +50,10 @@ class VideoOptions:
     # two, a body found twice while two people overlap): cam01-04 of the pose2sim clips have such
     # 1-3 frame tracks and no real person seen for under 0.25 s (reports/video_tracking.md).
     min_track_s: float = 0.1
+    # Someone lost where another person is seen (hidden behind them, or merged with them by the landmark
+    # model) is searched for on every frame while their track lives (search_for_hidden). On pose2sim
+    # cam03 it keeps the man through most of his overlap with the woman (reports/video_tracking.md).
+    search_hidden: bool = True
 
 
 @dataclass
@@ -101,16 +105,34 @@ def without_duplicates(people: list[DetectedPerson]) -> list[DetectedPerson]:
 def detect_people(detector, frame: Frame, tracker, options: VideoOptions) -> list[DetectedPerson]:
     """Everyone in the frame, at most options.max_people, biggest first. Between full detections (every
     options.redetect_every frames), looks inside the tracker's predicted boxes when the detector can
-    (detect_in_boxes); someone lost there is left to the next full detection."""
+    (detect_in_boxes); someone lost there is left to the next full detection, unless they were lost
+    where someone else is seen (options.search_hidden)."""
     in_boxes = getattr(detector, "detect_in_boxes", None)
     predicted = tracker.predicted_boxes()
     max_people = options.max_people
-    if in_boxes is not None and predicted and frame.index % options.redetect_every != 0:
-        boxes = np.stack(list(predicted.values()))  # (N, 4)
-        found = in_boxes(frame.rgb, boxes)
-        kept = [p for p, box in zip(found, boxes) if p is not None and box_iou(p.bbox, box) >= KEPT_IOU]
-        return sorted(without_duplicates(kept), key=lambda p: -box_area(p.bbox))[:max_people]
-    return without_duplicates(detector.detect(frame.rgb))[:max_people]
+    if in_boxes is None or not predicted or frame.index % options.redetect_every == 0:
+        return without_duplicates(detector.detect(frame.rgb))[:max_people]
+    hidden = tracker.hidden_tracks() if options.search_hidden else []
+    if hidden:
+        return search_for_hidden(detector, frame, tracker, hidden)[:max_people]
+    boxes = np.stack(list(predicted.values()))  # (N, 4)
+    found = in_boxes(frame.rgb, boxes)
+    kept = [p for p, box in zip(found, boxes) if p is not None and box_iou(p.bbox, box) >= KEPT_IOU]
+    return sorted(without_duplicates(kept), key=lambda p: -box_area(p.bbox))[:max_people]
+
+
+def search_for_hidden(detector, frame: Frame, tracker, hidden: list) -> list[DetectedPerson]:
+    """A full detection on a frame between the regular ones, for people lost where someone else is seen
+    (hidden behind them, or merged into them by a landmark model that gave one skeleton for both): a
+    detector following only the people it sees would not look for them again. Of what it finds, only
+    the people followed and those where a hidden person was are kept; anyone new elsewhere waits for
+    the regular detection, as between any two."""
+    from app.tracking import HIDDEN_OVERLAP, overlap_of_smaller
+
+    frame_index = tracker.frame + 1
+    wanted = [t.predicted_box(frame_index) for t in tracker.seen_tracks() + hidden]  # (4,) each
+    people = without_duplicates(detector.detect(frame.rgb))
+    return [p for p in people if any(overlap_of_smaller(p.bbox, box) >= HIDDEN_OVERLAP for box in wanted)]
 
 
 def detect_and_track(

@@ -8,7 +8,8 @@ camera) for a case nobody designed.
 import numpy as np
 import pytest
 
-from app.tracking import Tracker
+from app.track_labels import score_ids
+from app.tracking import Tracker, overlap_of_smaller
 from lifter.camera import camera_to_pixels, world_to_camera
 from lifter.data import POSES_FILE, load_cameras
 from lifter.errors import SvmacError
@@ -141,6 +142,54 @@ def test_predicted_boxes_follow_constant_velocity():
         np.testing.assert_allclose(tracker.predicted_boxes()[0], box + 6 * (3 + missed + 1) * np.array([1, 0, 1, 0]))
     tracker.update(np.zeros((0, 4)), np.zeros((0, 17, 2)), np.zeros((0, 17)))
     assert tracker.predicted_boxes() == {}
+
+
+def test_overlap_of_smaller_is_the_share_of_the_smaller_box_covered():
+    big, small = np.array([0.0, 0.0, 100.0, 200.0]), np.array([50.0, 100.0, 90.0, 300.0])  # areas 20000, 8000
+    assert overlap_of_smaller(big, small) == pytest.approx(40 * 100 / 8000)  # half of the small box inside
+    assert overlap_of_smaller(small, big) == overlap_of_smaller(big, small)
+    assert overlap_of_smaller(big, big + 150) == 0.0 and overlap_of_smaller(big, np.zeros(4)) == 0.0
+
+
+def test_a_person_lost_over_someone_seen_is_hidden_one_lost_alone_is_not():
+    """hidden_tracks: who to search for again (a video detector follows only the people it sees)."""
+    tracker = Tracker(FPS, max_missing_s=0.1)  # 3 frames
+    front, behind, alone = walker(1, 1.0, 0.0)[0], walker(1, 1.2, 0.0)[0], walker(1, 4.0, 0.0)[0]
+    people = [(p, np.concatenate([p.min(0), p.max(0)])) for p in (front, behind, alone)]  # (keypoints, box)
+    scores = np.ones((3, 17))
+    assert tracker.update(np.stack([b for _, b in people]), np.stack([k for k, _ in people]), scores) == [0, 1, 2]
+    assert overlap_of_smaller(people[0][1], people[1][1]) >= 0.5 > overlap_of_smaller(people[0][1], people[2][1])
+    assert tracker.hidden_tracks() == []  # everyone seen
+    tracker.update(people[0][1][None], front[None], scores[:1])  # only the front person found
+    assert [t.track_id for t in tracker.seen_tracks()] == [0]
+    assert [t.track_id for t in tracker.hidden_tracks()] == [1]  # lost where 0 is; 2 lost alone
+    for _ in range(3):  # hidden as long as the track lives (3 frames missed)
+        assert [t.track_id for t in tracker.hidden_tracks()] == [1]
+        tracker.update(people[0][1][None], front[None], scores[:1])
+    assert tracker.hidden_tracks() == []
+    both = tracker.update(np.stack([people[0][1], people[1][1]]), np.stack([front, behind]), scores[:2])
+    assert both == [0, 3]  # found again too late: a new id
+
+
+def test_labelled_people_are_paired_one_to_one_with_skeletons():
+    """score_ids: two labelled people 150 px apart and one skeleton between them, nearer the first:
+    only the first gets it (the second is not found), and ids and switches are counted per person."""
+    labels = {"frames": [0, 3], "people": {"a": [[100, 500], [100, 500]], "b": [[250, 500], [250, 500]]}}
+
+    def skeleton(centre_x: float) -> list:
+        return np.tile([centre_x, 500.0], (17, 1)).tolist()
+
+    frames = [
+        [{"id": 7, "keypoints_2d": skeleton(100)}, {"id": 8, "keypoints_2d": skeleton(250)}],
+        [{"id": 7, "keypoints_2d": skeleton(160)}],  # between the two, nearer a
+        [{"id": 9, "keypoints_2d": skeleton(105)}, {"id": 8, "keypoints_2d": skeleton(900)}],  # 8 is nobody's
+        [{"id": 7, "keypoints_2d": skeleton(100)}, {"id": 8, "keypoints_2d": skeleton(250)}],
+    ]
+    record = {"frames": [{"index": i, "people": people} for i, people in enumerate(frames)]}
+    scores = score_ids(record, labels, radius_px=200)
+    assert scores["a"].ids == [7, 7, 9, 7] and scores["a"].switches == 2 and scores["a"].main_share == 0.75
+    assert scores["b"].ids == [8, None, None, 8] and scores["b"].switches == 0 and scores["b"].main_share == 0.5
+    assert score_ids(record, labels, radius_px=40)["a"].ids == [7, None, 9, 7]
 
 
 def test_bad_arguments():

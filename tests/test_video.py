@@ -23,8 +23,9 @@ from test_video_io import SAMPLE_TABLE, replace_mp4_box  # noqa: E402
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 FIRST, COUNT = 40, 30  # frames 40-69 of the clip: the man lunges and swings his arms (the hard part)
-# Hand-labelled torso centres of everyone in full view (examples/pose2sim_cam01_people.json).
-LABELS = json.loads((EXAMPLE_CLIP.parent / "pose2sim_cam01_people.json").read_text())
+# Hand-labelled torso centres of everyone in full view (benchmarks/labels/pose2sim_cam01_people.json).
+LABELS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "labels"
+LABELS = json.loads((LABELS_DIR / "pose2sim_cam01_people.json").read_text())
 # The two people in front and the small woman at the back (the video detector's finer search finds her).
 PEOPLE = LABELS["people"]
 MATCH_RADIUS_PX = 200  # their torsos are >= 360 px apart in every frame
@@ -343,3 +344,50 @@ def test_tracks_shorter_than_the_minimum_are_dropped_as_blips(capsys):
     assert sorted(without_blips({0: rows(2), 1: rows(1)}, 60.0, 4, 0.1)) == [0]
     assert main([str(EXAMPLE_CLIP), "--min-track-seconds", "-1", "--out", "x.png"]) == 2
     assert "--min-track-seconds" in capsys.readouterr().err
+
+
+def test_a_person_lost_over_someone_seen_is_searched_for_on_the_next_frames():
+    """Between full detections, someone lost where another person is seen (hidden, or merged into them)
+    makes the next frame a full detection; of it only the people followed and those where the lost one
+    was are kept (a newcomer elsewhere waits for the regular detection), and the lost one gets back
+    their id. Without search_hidden the frame stays a look inside the boxes."""
+    from app.tracking import Tracker
+    from app.video import VideoOptions, detect_people
+    from app.video_io import Frame
+    from detector_adapters.base import DetectedPerson
+    from detector_adapters.keypoint_mapping import to_h36m17
+
+    def person(x0: float) -> DetectedPerson:
+        keypoints = np.tile([x0 + 50.0, 300.0], (33, 1)) + np.linspace(-50, 50, 66).reshape(33, 2)  # (33, 2)
+        return DetectedPerson(keypoints, np.ones(33), np.array([x0, 200.0, x0 + 100, 400.0]), "mediapipe33")
+
+    front, behind, newcomer = person(100), person(140), person(600)  # behind: 60 % under front
+
+    class Scripted:
+        """Everyone on the first full detection; then the landmark model sees only the front person."""
+
+        def __init__(self):
+            self.calls, self.full = [], [[front, behind], [front, behind, newcomer]]
+
+        def detect(self, image):
+            self.calls.append("detect")
+            return self.full.pop(0)
+
+        def detect_in_boxes(self, image, boxes):
+            self.calls.append("detect_in_boxes")
+            return [front] + [None] * (len(boxes) - 1)
+
+    def run(options: VideoOptions) -> tuple[list, list]:
+        detector, tracker, ids = Scripted(), Tracker(fps=30.0), []
+        for index in range(3):
+            people = detect_people(detector, Frame(index, index / 30, np.zeros((8, 8, 3), np.uint8)), tracker, options)
+            boxes = np.stack([p.bbox for p in people])  # (N, 4)
+            keypoints = np.stack([to_h36m17(p)[0] for p in people])  # (N, 17, 2)
+            ids.append(tracker.update(boxes, keypoints, np.ones((len(people), 17))))
+        return detector.calls, ids
+
+    calls, ids = run(VideoOptions(redetect_every=10))
+    assert calls == ["detect", "detect_in_boxes", "detect"]
+    assert ids == [[0, 1], [0], [0, 1]]  # the newcomer of frame 2 left to the next regular detection
+    calls, ids = run(VideoOptions(redetect_every=10, search_hidden=False))
+    assert calls == ["detect", "detect_in_boxes", "detect_in_boxes"] and ids == [[0, 1], [0], [0]]
