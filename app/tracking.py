@@ -32,6 +32,9 @@ NO_MATCH = 1e6
 # seen: hidden behind that person, or merged with them by a landmark model that gave one skeleton
 # for two people (pose2sim cam03: the man leaning over the woman).
 HIDDEN_OVERLAP = 0.5
+# Only a track seen on this many frames is searched for when hidden: a false person of a frame or two
+# (a detector blip, often on someone's body) is not worth a search on every frame.
+HIDDEN_MIN_HITS = 3
 
 
 @dataclass
@@ -129,12 +132,14 @@ class Tracker:
         return [t for t in self.tracks if t.last_frame == self.frame]
 
     def hidden_tracks(self) -> list[Track]:
-        """Live tracks missed in the last frame where they overlapped (HIDDEN_OVERLAP) someone seen in it:
-        people a detector that only follows the people it sees would not look for again."""
+        """Live tracks seen on HIDDEN_MIN_HITS frames or more, missed in the last frame where they overlapped
+        (HIDDEN_OVERLAP) someone seen in it: people a detector that only follows the people it sees would
+        not look for again."""
         seen = self.seen_tracks()
         return [
             t for t in self.live_tracks(self.frame + 1)
-            if t.last_frame < self.frame and any(overlap_of_smaller(t.box, s.box) >= HIDDEN_OVERLAP for s in seen)
+            if t.last_frame < self.frame and t.hits >= HIDDEN_MIN_HITS
+            and any(overlap_of_smaller(t.box, s.box) >= HIDDEN_OVERLAP for s in seen)
         ]  # fmt: skip
 
     def update(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> list[int]:
