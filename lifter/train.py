@@ -4,6 +4,12 @@ One step: lift a batch, rotate every pose about y by random angles, reproject wi
 predicted camera; update the WGAN critic on those reprojections against independent real 2D
 poses; lift the reprojections again with the same generator and update it with Eq. 24.
 
+Beyond the paper, each off by default (the `paper` preset unchanged): --ema-decay (an EMA of the
+generator, exported), --rotation elepose (ElePose's learned elevation and rotations about the
+pose's upright axis), --lambda-deformation (the pairwise deformation loss) and --flow-prior (a frozen
+2D normalising flow's likelihood of the rotated reprojections, beside or, with --no-critic,
+instead of the critic).
+
 Under torchrun (`torchrun --nproc_per_node=N -m lifter.train ...`) it trains data-parallel: each
 process draws its own --batch-size batch and the gradients are averaged (lifter/distributed.py).
 """
@@ -47,16 +53,16 @@ from lifter.model import Critic, Generator, ModelConfig, count_parameters
 from lifter.wild_2d import WILD_SOURCES, load_wild_2d, parse_sources
 
 CHECKPOINT_NAME = "checkpoint.pt"
+# the loss weights with a --lambda-NAME option; bone_ratio, deformation and flow are not the paper's
+LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio", "deformation",
+           "flow")  # fmt: skip
 LAMBDA_HELP = {
     "flow": "weight of the --flow-prior's negative log-likelihood of the rotated reprojections (per coordinate)",
     "deformation": "weight of the pairwise deformation loss (Yu et al. ICCV 2021, as in ElePose): random pairs of "
     "the batch keep their pose-to-pose change through the rotate-relift cycle; needs --n-angles 2 or 3; 0: off",
 }
-ELEVATION_HEAD = "elevation_head."  # its weights' prefix in the generator's state dict
 ROTATIONS = ("camera", "elepose")
-# the loss weights with a --lambda-NAME option; bone_ratio, deformation and flow are not the paper's
-LAMBDAS = ("angle", "camera", "symmetry", "consistency_3d", "svmac", "gradient_penalty", "bone_ratio", "deformation",
-           "flow")  # fmt: skip
+ELEVATION_HEAD = "elevation_head."  # its weights' prefix in the generator's state dict
 WEIGHTS_NAME = "generator.safetensors"
 LOG_NAME = "train_log.jsonl"
 # The validation metric's key in the log. Logs written before the validation moved off the test
@@ -689,8 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.lambda_deformation and args.n_angles < 2:
         raise SvmacError("--lambda-deformation needs the relifted views of --n-angles 2 or 3")
     if args.rotation == "elepose":
-        # A preset's elevation (cpu: 15) gives way; one asked for on the command line is an error.
-        if args.elevation_deg != PRESETS[args.preset].get("elevation_deg", TrainConfig.elevation_deg):
+        # A preset's elevation (cpu: 15) gives way; another one asked for on the command line is an error.
+        if args.elevation_deg not in (0, PRESETS[args.preset].get("elevation_deg", TrainConfig.elevation_deg)):
             raise SvmacError(
                 "--elevation applies to --rotation camera; elepose draws elevations from its predicted ones"
             )

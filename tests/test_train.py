@@ -502,3 +502,15 @@ def test_flow_prior_joins_the_critic_and_teaches_the_elevation_head(data_dir, fl
     trainer.train_step(data)
     assert trainer.generator.elevation_head[-1].weight.grad.abs().sum() > 0
     assert not any(p.requires_grad for p in trainer.flow.parameters())  # frozen
+
+
+def test_all_v2_options_together(data_dir, flow_file, tmp_path):
+    opts = ["--ema-decay", "0.9", "--rotation", "elepose", "--lambda-deformation", "1", "--n-angles", "3",
+            "--flow-prior", str(flow_file), "--no-critic"]  # fmt: skip
+    assert run(data_dir, tmp_path, "--steps", "2", *opts) == 0
+    assert run(data_dir, tmp_path, "--steps", "3", "--resume") == 0
+    record = json.loads((tmp_path / LOG_NAME).read_text().splitlines()[-1])
+    assert record["step"] == 3
+    for key in ("flow", "deformation", "elevation_std_deg", VAL_KEY, VAL_EMA_KEY):
+        assert math.isfinite(record[key]), key
+    assert load_generator(tmp_path / WEIGHTS_NAME).cfg.elevation_head
