@@ -31,9 +31,9 @@ PEOPLE = LABELS["people"]
 MATCH_RADIUS_PX = 200  # their torsos are >= 360 px apart in every frame
 
 
-def write_slice(path: Path, first: int, count: int, scale: float = 1.0) -> Path:
-    """Frames first..first+count-1 of the bundled clip, re-encoded (mp4v) at the source's 60 fps."""
-    capture = cv2.VideoCapture(str(EXAMPLE_CLIP))
+def write_slice(path: Path, first: int, count: int, scale: float = 1.0, source: Path = EXAMPLE_CLIP) -> Path:
+    """Frames first..first+count-1 of a pose2sim clip (the bundled one), re-encoded (mp4v) at its 60 fps."""
+    capture = cv2.VideoCapture(str(source))
     capture.set(cv2.CAP_PROP_POS_FRAMES, first)
     writer = None
     for _ in range(count):
@@ -70,6 +70,27 @@ def test_every_person_keeps_one_id(clip_run):
     for name, score in scores.items():
         assert score.main_share >= 0.9 and score.switches <= 1, f"{name}: ids per frame {score.ids}"
     assert len({score.main_id for score in scores.values()}) == len(PEOPLE)
+
+
+def test_a_person_merged_with_another_is_found_again(data_dir, tmp_path):
+    """pose2sim cam03, frames 30-79: from frame ~41 the man leans over the woman and the landmark model
+    gives one skeleton for both. Searched for while hidden, he is found again on his own id: 78 % of the
+    slice (46 % without the search); the woman keeps hers (86 %: over the last 7 frames her skeleton is
+    merged into his). benchmarks/video_tracking.py scores the four whole clips against the 90 % target."""
+    source = data_dir / "video" / "pose2sim_multiperson" / "cam03.mp4"
+    if not source.is_file():
+        pytest.skip(f"{source} is missing")
+    first, count = 30, 50
+    out = tmp_path / "out"
+    video = write_slice(tmp_path / "cam03.mp4", first, count, source=source)
+    assert main([str(video), "--out-dir", str(out), "--no-figure", "--quiet"]) == 0
+    record = json.loads((out / "cam03.json").read_text())
+    labels = json.loads((LABELS_DIR / "pose2sim_cam03_people.json").read_text())
+    scores = score_ids(record, labels, MATCH_RADIUS_PX, first_frame=first)
+    man, woman = scores["man walking on the walkway"], scores["woman in grey"]
+    assert woman.main_share >= 0.8 and woman.switches <= 1, f"woman: ids per frame {woman.ids}"
+    assert man.main_share >= 0.7 and man.switches <= 1, f"man: ids per frame {man.ids}"
+    assert man.main_id != woman.main_id
 
 
 def test_clip_json_is_valid_and_complete(clip_run):
@@ -364,10 +385,11 @@ def test_a_person_lost_over_someone_seen_is_searched_for_on_the_next_frames():
     front, behind, newcomer = person(100), person(140), person(600)  # behind: 60 % under front
 
     class Scripted:
-        """Everyone on the first full detection; then the landmark model sees only the front person."""
+        """Both people on the first full detection and the next two frames; then the landmark model sees
+        only the front person."""
 
         def __init__(self):
-            self.calls, self.full = [], [[front, behind], [front, behind, newcomer]]
+            self.calls, self.full, self.in_boxes = [], [[front, behind], [front, behind, newcomer]], 0
 
         def detect(self, image):
             self.calls.append("detect")
@@ -375,11 +397,12 @@ def test_a_person_lost_over_someone_seen_is_searched_for_on_the_next_frames():
 
         def detect_in_boxes(self, image, boxes):
             self.calls.append("detect_in_boxes")
-            return [front] + [None] * (len(boxes) - 1)
+            self.in_boxes += 1
+            return [front, behind] if self.in_boxes <= 2 else [front] + [None] * (len(boxes) - 1)
 
     def run(options: VideoOptions) -> tuple[list, list]:
         detector, tracker, ids = Scripted(), Tracker(fps=30.0), []
-        for index in range(3):
+        for index in range(5):
             people = detect_people(detector, Frame(index, index / 30, np.zeros((8, 8, 3), np.uint8)), tracker, options)
             boxes = np.stack([p.bbox for p in people])  # (N, 4)
             keypoints = np.stack([to_h36m17(p)[0] for p in people])  # (N, 17, 2)
@@ -387,7 +410,7 @@ def test_a_person_lost_over_someone_seen_is_searched_for_on_the_next_frames():
         return detector.calls, ids
 
     calls, ids = run(VideoOptions(redetect_every=10))
-    assert calls == ["detect", "detect_in_boxes", "detect"]
-    assert ids == [[0, 1], [0], [0, 1]]  # the newcomer of frame 2 left to the next regular detection
+    assert calls == ["detect"] + ["detect_in_boxes"] * 3 + ["detect"]
+    assert ids == [[0, 1]] * 3 + [[0], [0, 1]]  # the newcomer of frame 4 left to the next regular detection
     calls, ids = run(VideoOptions(redetect_every=10, search_hidden=False))
-    assert calls == ["detect", "detect_in_boxes", "detect_in_boxes"] and ids == [[0, 1], [0], [0]]
+    assert calls == ["detect"] + ["detect_in_boxes"] * 4 and ids == [[0, 1]] * 3 + [[0], [0]]
