@@ -81,7 +81,8 @@ class MediaPipeDetector:
         MediaPipe's own tracking does between frames), which fits the body better than the person
         detector's region (benchmarks/lsp_detector.py measures both). thorough: look at a photo's
         quarter turns always; otherwise first at its upright views only (people mostly stand upright),
-        which costs half and was as accurate (benchmarks/lsp_detector.py). Either way a photo where
+        which costs about two thirds of the CPU time and was as accurate on the LSP photos
+        (benchmarks/lsp_detector.py). Either way a photo where
         nobody is found gets a second look: every view (an athlete upside down or lying), keeping the
         people the person detector scores at least second_look_score (at most min_detection_confidence)."""
         if max_people < 1:
