@@ -1,11 +1,13 @@
-"""Equal-compute comparison of svmac-train runs, e.g. with and without in-the-wild 2D: each
+"""Equal-compute comparison of svmac-train runs (in-the-wild 2D, the lifter-v2 ingredients): each
 run's validation on the training subjects (its log) and its final weights on MuPoTS-3D.
 
-Neither score looks at S9/S11: these runs are compared, not shipped. Writes
-reports/wild_2d_comparison.md and .json.
+A run warm-started with --init-from is given with the run it started from (RUN_DIR PARENT_DIR):
+its minutes and its validation curve then count both. With --ema-decay the exported weights are
+the EMA ones, so "last" is the EMA validation and the raw generator's is listed beside it.
+Neither score looks at S9/S11: these runs are compared, not shipped. Writes OUT.md and OUT.json.
 
-Usage: python benchmarks/wild_2d_comparison.py --run LABEL RUN_DIR [--run ...] [--data DIR]
-           [--out reports/wild_2d_comparison] [--machine TEXT]
+Usage: python benchmarks/wild_2d_comparison.py --run LABEL RUN_DIR [PARENT_DIR] [--run ...] [--data DIR]
+           [--out reports/wild_2d_comparison] [--title TEXT] [--machine TEXT]
 """
 
 import argparse
@@ -17,28 +19,64 @@ from lifter.checkpoint import load_generator, read_weights_metadata, write_repor
 from lifter.data import data_root
 from lifter.inference import lift_poses
 from lifter.mupots import load_mupots, score
-from lifter.train import LOG_NAME, VAL_KEY, WEIGHTS_NAME, read_train_log
+from lifter.train import LOG_NAME, VAL_EMA_KEY, VAL_KEY, WEIGHTS_NAME, read_train_log
 
 
-def run_summary(run_dir: Path, mupots) -> dict:
-    records = read_train_log(run_dir / LOG_NAME)
-    validation = [(r["step"], r[VAL_KEY]) for r in records if VAL_KEY in r]
-    if not validation:
-        sys.exit(f"error: {run_dir / LOG_NAME} has no {VAL_KEY} records (a log from before the S9/S11 change?)")
+def validation_records(run_dir: Path, parent: Path | None) -> tuple[list[dict], float]:
+    """The run's log records with elapsed_s counted from the parent's start, and the parent's minutes."""
+    offset = 0.0
+    if parent is not None:
+        offset = read_train_log(parent / LOG_NAME)[-1]["elapsed_s"]
+    records = [{**r, "elapsed_s": r["elapsed_s"] + offset} for r in read_train_log(run_dir / LOG_NAME)]
+    return records, offset / 60
+
+
+def ingredients(config: dict) -> str:
+    """The run's departures from the cpu presets that this comparison varies, as short text."""
+    parts = []
+    if config.get("wild_2d"):
+        parts.append(f"wild {'+'.join(config['wild_2d'])} {config['wild_fraction']:g} {config['wild_as']}")
+    if not config.get("use_critic", True):
+        parts.append("no critic")
+    if config.get("flow_prior"):
+        parts.append(f"flow {Path(config['flow_prior']).stem} λ {config['weights'].get('flow', 0):g}")
+    if config.get("rotation", "camera") != "camera":
+        parts.append(f"rotation {config['rotation']}")
+    if config["weights"].get("deformation"):
+        parts.append(f"deformation λ {config['weights']['deformation']:g}")
+    if config.get("ema_decay"):
+        parts.append(f"EMA {config['ema_decay']:g}")
+    if config["model"]["width"] != 256:
+        parts.append(f"width {config['model']['width']}")
+    return ", ".join(parts) or "none"
+
+
+def run_summary(run_dir: Path, parent: Path | None, mupots) -> dict:
+    records, parent_minutes = validation_records(run_dir, parent)
     metadata = read_weights_metadata(run_dir / WEIGHTS_NAME)
     config = json.loads(metadata["train_config"])
+    key = VAL_EMA_KEY if config.get("ema_decay") else VAL_KEY
+    validation = [(r["step"], r[key]) for r in records if key in r]
+    if not validation:
+        sys.exit(f"error: {run_dir / LOG_NAME} has no {key} records (a log from before the S9/S11 change?)")
+    raw = [(r["step"], r[VAL_KEY]) for r in records if VAL_KEY in r]
     pred, _ = lift_poses(load_generator(run_dir / WEIGHTS_NAME), mupots.pose_2d)
     return {
         "run": str(run_dir),
+        "parent": str(parent) if parent else None,
         "steps": int(metadata["trained_steps"]),
         "minutes": round(records[-1]["elapsed_s"] / 60, 1),
+        "parent_minutes": round(parent_minutes, 1),
         "data": metadata["data"],
+        "ingredients": ingredients(config),
         "wild_2d": config.get("wild_2d", []),
         "wild_fraction": config.get("wild_fraction", 0.0),
         "wild_as": config.get("wild_as", ""),
+        "validation_key": key,
         "validation_curve": validation,
         "validation_last_mm": validation[-1][1],
         "validation_best_mm": min(v for _, v in validation),
+        "raw_generator_last_mm": raw[-1][1] if raw else None,
         "mupots": {
             "all poses": score(pred, mupots),
             "indoor (TS1-5)": score(pred[mupots.indoor], mupots.select(mupots.indoor)),
@@ -49,39 +87,45 @@ def run_summary(run_dir: Path, mupots) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--run", nargs=2, action="append", required=True, metavar=("LABEL", "RUN_DIR"))
+    p.add_argument("--run", nargs="+", action="append", required=True, metavar="LABEL RUN_DIR [PARENT_DIR]")
     p.add_argument("--data", help="data folder (default: $SVMAC_DATA)")
     p.add_argument("--out", type=Path, default=Path("reports/wild_2d_comparison"))
+    p.add_argument("--title", default="Equal-compute comparison: training-subject validation and MuPoTS-3D")
     p.add_argument("--machine", default="this project's CPU machine: 2 cores, no GPU, shared with other jobs")
     args = p.parse_args()
+    if any(len(run) not in (2, 3) for run in args.run):
+        sys.exit("error: --run takes LABEL RUN_DIR [PARENT_DIR]")
     mupots = load_mupots(data_root(args.data))
-    rows = {label: run_summary(Path(run_dir), mupots) for label, run_dir in args.run}
+    rows = {run[0]: run_summary(Path(run[1]), Path(run[2]) if len(run) == 3 else None, mupots) for run in args.run}
     steps = sorted({step for row in rows.values() for step, _ in row["validation_curve"]})
     command = "python benchmarks/wild_2d_comparison.py " + " ".join(
-        f'--run "{label}" {run_dir}' for label, run_dir in args.run
+        f'--run "{run[0]}" ' + " ".join(run[1:]) for run in args.run
     )
+    if args.out != Path("reports/wild_2d_comparison"):
+        command += f" --out {args.out}"
     lines = [
-        "# Equal-compute comparison: training-subject validation and MuPoTS-3D\n",
+        f"# {args.title}\n",
         f"Produced by `{command}` on {args.machine}. Validation: P-MPJPE (mm) on the training subjects' "
-        "held-out frames (S1, S5-S8, every 64th frame, 4 cameras, ground-truth 2D), from each run's log. "
+        "held-out frames (S1, S5-S8, every 64th frame, 4 cameras, ground-truth 2D), from each run's log "
+        "(of the EMA weights when the run keeps one: those are the exported weights; the raw generator's last "
+        "value beside it). Minutes: wall clock, including the run a warm start began from. "
         "MuPoTS-3D: the final weights on ground-truth 2D, 20,760 valid instances, 15 scored joints "
         "(as in reports/cross_dataset.md: P-MPJPE without reflection, PCK@150 and AUC after alignment). "
         "S9/S11 were not looked at.\n",
-        "| run | steps | minutes | in-the-wild 2D | validation last (best) | MuPoTS P-MPJPE | PCK@150 | AUC | "
-        "indoor | outdoor |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| run | steps | minutes | ingredients | validation last (best) | raw generator last | MuPoTS P-MPJPE | "
+        "PCK@150 | AUC | indoor | outdoor |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, r in rows.items():
-        wild = f"{'+'.join(r['wild_2d'])}, {r['wild_fraction']:g} of {r['wild_as']}" if r["wild_2d"] else "none"
         m = r["mupots"]
         lines.append(
-            f"| {label} | {r['steps']} | {r['minutes']} | {wild} | {r['validation_last_mm']} "
-            f"({r['validation_best_mm']}) | {m['all poses']['p_mpjpe']:.1f} | {m['all poses']['pck150']:.1f} | "
-            f"{m['all poses']['auc']:.1f} | {m['indoor (TS1-5)']['p_mpjpe']:.1f} | "
+            f"| {label} | {r['steps']} | {r['minutes']} | {r['ingredients']} | {r['validation_last_mm']} "
+            f"({r['validation_best_mm']}) | {r['raw_generator_last_mm']} | {m['all poses']['p_mpjpe']:.1f} | "
+            f"{m['all poses']['pck150']:.1f} | {m['all poses']['auc']:.1f} | {m['indoor (TS1-5)']['p_mpjpe']:.1f} | "
             f"{m['outdoor (TS6-20)']['p_mpjpe']:.1f} |"
         )
-    lines += ["", "Validation P-MPJPE (mm) by step:\n", "| run | " + " | ".join(map(str, steps)) + " |",
-              "|---|" + "---:|" * len(steps)]  # fmt: skip
+    lines += ["", "Validation P-MPJPE (mm) by step of each run's own log:\n",
+              "| run | " + " | ".join(map(str, steps)) + " |", "|---|" + "---:|" * len(steps)]  # fmt: skip
     for label, r in rows.items():
         by_step = dict(r["validation_curve"])
         lines.append(f"| {label} | " + " | ".join(str(by_step.get(s, "")) for s in steps) + " |")

@@ -542,7 +542,8 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
     stop = StopRequest()
     stopping = False
     sums: dict[str, torch.Tensor] = {}
-    started, steps_at_start = time.time(), trainer.step
+    # Process CPU time beside wall clock: runs that share a machine compare fairly on it.
+    started, cpu_started, steps_at_start = time.time(), time.process_time(), trainer.step
     progress = tqdm(total=cfg.steps, initial=trainer.step, dynamic_ncols=True, file=sys.stderr, disable=not world.main)
     try:
         with open(out / LOG_NAME if world.main else os.devnull, "a") as log:
@@ -567,6 +568,7 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
                 if record:
                     elapsed = time.time() - started
                     record = {"step": step, "elapsed_s": round(elapsed, 1),
+                              "cpu_s": round(time.process_time() - cpu_started, 1),
                               "steps_per_s": round((step - steps_at_start) / max(elapsed, 1e-9), 2), **record}  # fmt: skip
                     log.write(json.dumps(record) + "\n")
                     log.flush()
@@ -583,14 +585,19 @@ def train(cfg: TrainConfig, out: Path, data_path: str | None, device: torch.devi
 
 
 def read_train_log(path: Path) -> list[dict]:
-    """A run's train_log.jsonl records, with elapsed_s made cumulative across resumes."""
-    records, offset, last = [], 0.0, 0.0
+    """A run's train_log.jsonl records, with elapsed_s (and cpu_s, in logs that have it) made
+    cumulative across resumes."""
+    records, offset, last, cpu_offset, cpu_last = [], 0.0, 0.0, 0.0, 0.0
     for line in path.read_text().splitlines():
         record = json.loads(line)
-        if record["elapsed_s"] < last:  # a resumed process restarted its clock
+        if record["elapsed_s"] < last:  # a resumed process restarted its clocks
             offset += last
-        last = record["elapsed_s"]
-        records.append({**record, "elapsed_s": offset + record["elapsed_s"]})
+            cpu_offset += cpu_last
+        last, cpu_last = record["elapsed_s"], record.get("cpu_s", 0.0)
+        record["elapsed_s"] = offset + record["elapsed_s"]
+        if "cpu_s" in record:
+            record["cpu_s"] = cpu_offset + record["cpu_s"]
+        records.append(record)
     return records
 
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lifter.checkpoint import load_generator, load_training_state, read_weights_metadata
-from lifter.train import CHECKPOINT_NAME, LOG_NAME, VAL_EMA_KEY, VAL_KEY, WEIGHTS_NAME, main
+from lifter.train import CHECKPOINT_NAME, LOG_NAME, VAL_EMA_KEY, VAL_KEY, WEIGHTS_NAME, main, read_train_log
 
 TINY = ["--width", "32", "--batch-size", "16", "--train-frame-step", "50", "--val-frame-step", "400",
         "--device", "cpu", "--log-every", "2", "--val-every", "3"]  # fmt: skip
@@ -514,3 +514,18 @@ def test_all_v2_options_together(data_dir, flow_file, tmp_path):
     for key in ("flow", "deformation", "elevation_std_deg", VAL_KEY, VAL_EMA_KEY):
         assert math.isfinite(record[key]), key
     assert load_generator(tmp_path / WEIGHTS_NAME).cfg.elevation_head
+
+
+def test_read_train_log_chains_both_clocks_across_resumes(tmp_path):
+    # a run stopped after 20 s (12 s of CPU) and resumed: the second process restarts both clocks
+    log = tmp_path / "train_log.jsonl"
+    lines = [
+        {"step": 50, "elapsed_s": 10.0, "cpu_s": 6.0},
+        {"step": 100, "elapsed_s": 20.0, "cpu_s": 12.0},
+        {"step": 150, "elapsed_s": 4.0, "cpu_s": 3.0},
+        {"step": 200, "elapsed_s": 9.0},  # a record without cpu_s (logs from before it) keeps none
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    records = read_train_log(log)
+    assert [r["elapsed_s"] for r in records] == [10.0, 20.0, 24.0, 29.0]
+    assert [r.get("cpu_s") for r in records] == [6.0, 12.0, 15.0, None]
