@@ -137,7 +137,7 @@ def main() -> None:
         flow = load_flow_prior(path)
         metadata = read_weights_metadata(path)
         best = json.loads(metadata["best"])
-        flows[path.name] = {
+        flows[str(path)] = {
             "cost": call_cost(flow, batch),
             "scores": {label: scores(flow, poses) for label, poses in sets.items()},
             "config": json.loads(metadata["flow_config"]),
