@@ -174,6 +174,32 @@ COCO17_TO_H36M17 = _table("coco17", COCO17_NAMES, {**_LIMBS, **_COCO_TRUNK_AND_F
 # put a joint at the same place (MediaPipe's extra face, hand and foot points are not used).
 MEDIAPIPE33_TO_H36M17 = _table("mediapipe33", MEDIAPIPE33_NAMES, {**_LIMBS, **_COCO_TRUNK_AND_FACE})
 
+# MPI-INF-3DHP's 17-joint skeleton, also MuPoTS-3D's (shared/data/mupots/README.md §4).
+MPI_INF_3DHP17_NAMES: tuple[str, ...] = (
+    "HeadTop", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "Pelvis", "Spine", "Head",
+)  # fmt: skip
+
+# MPI-INF-3DHP-17 -> H36M-17, the rules behind shared/data/mupots/mupots_h36m17.npz (its README
+# §8 measures them): the pelvis is the hips' midpoint, as H36M's Hip; 3DHP's neck sits where H36M
+# puts the Thorax (18 mm apart). 3DHP has no nose: Neck/Nose is its "head" point (56 mm off), and
+# H36M's Head, well below the top of the head, is the mean of "head" and the head top (9 mm off).
+MPI_INF_3DHP17_TO_H36M17 = _table(
+    "mpi_inf_3dhp17",
+    MPI_INF_3DHP17_NAMES,
+    {
+        **_LIMBS,
+        "Hip": (("Pelvis", 1.0),),
+        "Spine": (("Spine", 1.0),),
+        "Thorax": (("Neck", 1.0),),
+        "Neck/Nose": (("Head", 1.0),),
+        "Head": (("Head", 0.5), ("HeadTop", 0.5)),
+    },
+)
+# The H36M-17 joints 3DHP has a counterpart of (MuPoTS's 15 scored joints): all but the
+# approximated Neck/Nose and Head.
+MPI_INF_3DHP17_SHARED: tuple[str, ...] = tuple(name for name in JOINT_NAMES if name not in ("Neck/Nose", "Head"))
+
 H36M17_TO_H36M17 = _table("h36m17", H36M17_NAMES, {name: ((name, 1.0),) for name in JOINT_NAMES})
 
 
