@@ -124,13 +124,13 @@ def short_name(weights: Path) -> str:
 
 def measure(frames: list[Frame], weights_files: list[Path]) -> tuple[list[dict], dict[str, str]]:
     """Per frame: the peer's errors and each weights file's on both inputs; and each file's sha256."""
+    lifters = [Lifter(weights, "cpu") for weights in weights_files]  # a bad file fails before detection
     detector = MediaPipeDetector()
     images = [load_image(frame.path) for frame in frames]
     detected = [detect_image(detector, frame.path, image)[0] for frame, image in zip(frames, images)]
     rows = [{"group": f.group, "frame": f.path.name, "person_found": False, PEER: {}, "svmac": {}} for f in frames]
     sha256 = {}
-    for weights in weights_files:
-        lifter = Lifter(weights, "cpu")
+    for weights, lifter in zip(weights_files, lifters):
         sha256[short_name(weights)] = lifter.sha256
         on_detections = lift(lifter, frames, images, detected)
         on_truth = lift(lifter, frames, images, true_2d_people(frames))
