@@ -32,9 +32,12 @@ NO_MATCH = 1e6
 # seen: hidden behind that person, or merged with them by a landmark model that gave one skeleton
 # for two people (pose2sim cam03: the man leaning over the woman).
 HIDDEN_OVERLAP = 0.5
-# Only a track seen on this many frames is searched for when hidden: a false person of a frame or two
-# (a detector blip, often on someone's body) is not worth a search on every frame.
-HIDDEN_MIN_HITS = 3
+# A track is confirmed once seen on this many frames. Until then it ends as soon as it misses a frame:
+# a false person of a frame or two (a detector blip, often a second skeleton on someone's body) would
+# otherwise live on for max_missing_s and could take that person's detection when their pose happens
+# to look like the blip's again (pose2sim cam02: the man's id split 76/24 that way). Only a confirmed
+# track is searched for when hidden.
+CONFIRMED_HITS = 3
 
 
 @dataclass
@@ -119,8 +122,10 @@ class Tracker:
         self.next_id = 0
 
     def live_tracks(self, frame: int) -> list[Track]:
-        """Tracks that may still be matched at this frame (not unseen for longer than allowed)."""
-        return [t for t in self.tracks if frame - t.last_frame - 1 <= self.max_missing]
+        """Tracks that may still be matched at this frame (not unseen for longer than allowed; a track not
+        confirmed yet, not unseen at all)."""
+        allowed = {id(t): self.max_missing if t.hits >= CONFIRMED_HITS else 0 for t in self.tracks}
+        return [t for t in self.tracks if frame - t.last_frame - 1 <= allowed[id(t)]]
 
     def predicted_boxes(self) -> dict[int, np.ndarray]:
         """Where each live track's person is expected in the next frame: id -> (4,) x0, y0, x1, y1."""
@@ -132,13 +137,13 @@ class Tracker:
         return [t for t in self.tracks if t.last_frame == self.frame]
 
     def hidden_tracks(self) -> list[Track]:
-        """Live tracks seen on HIDDEN_MIN_HITS frames or more, missed in the last frame where they overlapped
+        """Live confirmed tracks (CONFIRMED_HITS), missed in the last frame where they overlapped
         (HIDDEN_OVERLAP) someone seen in it: people a detector that only follows the people it sees would
         not look for again."""
         seen = self.seen_tracks()
         return [
             t for t in self.live_tracks(self.frame + 1)
-            if t.last_frame < self.frame and t.hits >= HIDDEN_MIN_HITS
+            if t.last_frame < self.frame and t.hits >= CONFIRMED_HITS
             and any(overlap_of_smaller(t.box, s.box) >= HIDDEN_OVERLAP for s in seen)
         ]  # fmt: skip
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.track_labels import score_ids
-from app.tracking import HIDDEN_MIN_HITS, Tracker, overlap_of_smaller
+from app.tracking import CONFIRMED_HITS, Tracker, overlap_of_smaller
 from lifter.camera import camera_to_pixels, world_to_camera
 from lifter.data import POSES_FILE, load_cameras
 from lifter.errors import SvmacError
@@ -160,13 +160,15 @@ def test_a_person_lost_over_someone_seen_is_hidden_one_lost_alone_is_not():
     people = [(p, np.concatenate([p.min(0), p.max(0)])) for p in (front, behind, alone)]  # (keypoints, box)
     scores = np.ones((3, 17))
     assert overlap_of_smaller(people[0][1], people[1][1]) >= 0.5 > overlap_of_smaller(people[0][1], people[2][1])
-    for seen in range(1, HIDDEN_MIN_HITS + 1):
+    for seen in range(1, CONFIRMED_HITS + 1):
         assert tracker.update(np.stack([b for _, b in people]), np.stack([k for k, _ in people]), scores) == [0, 1, 2]
         assert tracker.hidden_tracks() == []  # everyone seen
         if seen == 1:  # a track seen on one frame only is a possible blip: not searched for
             tracker_of_a_blip = copy.deepcopy(tracker)
             tracker_of_a_blip.update(people[0][1][None], front[None], scores[:1])
             assert tracker_of_a_blip.hidden_tracks() == []
+            # and ends on the first frame it misses, where a confirmed one would live on
+            assert [t.track_id for t in tracker_of_a_blip.live_tracks(tracker_of_a_blip.frame + 1)] == [0]
     tracker.update(people[0][1][None], front[None], scores[:1])  # only the front person found
     assert [t.track_id for t in tracker.seen_tracks()] == [0]
     assert [t.track_id for t in tracker.hidden_tracks()] == [1]  # lost where 0 is; 2 lost alone
