@@ -32,12 +32,14 @@ NO_MATCH = 1e6
 # seen: hidden behind that person, or merged with them by a landmark model that gave one skeleton
 # for two people (pose2sim cam03: the man leaning over the woman).
 HIDDEN_OVERLAP = 0.5
-# A track is confirmed once seen on this many frames. Until then it ends as soon as it misses a frame:
-# a false person of a frame or two (a detector blip, often a second skeleton on someone's body) would
-# otherwise live on for max_missing_s and could take that person's detection when their pose happens
-# to look like the blip's again (pose2sim cam02: the man's id split 76/24 that way). Only a confirmed
-# track is searched for when hidden.
-CONFIRMED_HITS = 3
+# A track is confirmed once seen for this long (app.video drops shorter tracks as detector blips: the
+# same 0.1 s), and on 3 frames at least. Until then it ends as soon as it misses a frame: a false
+# person of a few frames (often a second skeleton on someone's body) would otherwise live on for
+# max_missing_s and could take that person's detection when their pose happens to look like the
+# blip's again (pose2sim cam02: the man's id split 76/24 that way). Only a confirmed track is searched
+# for when hidden (a search on every frame).
+DEFAULT_CONFIRM_S = 0.1
+MIN_CONFIRM_HITS = 3
 
 
 @dataclass
@@ -100,7 +102,8 @@ class Tracker:
 
     fps: the clip's frame rate (turns max_missing_s into frames); max_missing_s: how long a track
     survives without a matching detection; max_cost: the gate of match_cost; min_score: joints
-    below this score are not compared.
+    below this score are not compared; confirm_s: how long a track must be seen before it survives a
+    missed frame.
     """
 
     def __init__(
@@ -109,12 +112,14 @@ class Tracker:
         max_missing_s: float = DEFAULT_MAX_MISSING_S,
         max_cost: float = DEFAULT_MAX_COST,
         min_score: float = 0.5,
+        confirm_s: float = DEFAULT_CONFIRM_S,
     ) -> None:
         if not np.isfinite(fps) or fps <= 0:
             raise SvmacError(f"cannot track people at {fps} frames per second")
         if max_missing_s < 0:
             raise SvmacError(f"max_missing_s must be >= 0, got {max_missing_s}")
         self.max_missing = int(round(max_missing_s * fps))  # frames a track may go unseen
+        self.confirm_hits = max(MIN_CONFIRM_HITS, int(np.ceil(confirm_s * fps)))  # frames seen to confirm it
         self.max_cost = max_cost
         self.min_score = min_score
         self.frame = -1  # index of the last frame given to update
@@ -124,7 +129,7 @@ class Tracker:
     def live_tracks(self, frame: int) -> list[Track]:
         """Tracks that may still be matched at this frame (not unseen for longer than allowed; a track not
         confirmed yet, not unseen at all)."""
-        allowed = {id(t): self.max_missing if t.hits >= CONFIRMED_HITS else 0 for t in self.tracks}
+        allowed = {id(t): self.max_missing if t.hits >= self.confirm_hits else 0 for t in self.tracks}
         return [t for t in self.tracks if frame - t.last_frame - 1 <= allowed[id(t)]]
 
     def predicted_boxes(self) -> dict[int, np.ndarray]:
@@ -137,13 +142,13 @@ class Tracker:
         return [t for t in self.tracks if t.last_frame == self.frame]
 
     def hidden_tracks(self) -> list[Track]:
-        """Live confirmed tracks (CONFIRMED_HITS), missed in the last frame where they overlapped
+        """Live confirmed tracks (confirm_s), missed in the last frame where they overlapped
         (HIDDEN_OVERLAP) someone seen in it: people a detector that only follows the people it sees would
         not look for again."""
         seen = self.seen_tracks()
         return [
             t for t in self.live_tracks(self.frame + 1)
-            if t.last_frame < self.frame and t.hits >= CONFIRMED_HITS
+            if t.last_frame < self.frame and t.hits >= self.confirm_hits
             and any(overlap_of_smaller(t.box, s.box) >= HIDDEN_OVERLAP for s in seen)
         ]  # fmt: skip
 

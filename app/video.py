@@ -141,7 +141,7 @@ def detect_and_track(
     """First pass: every frame's people, each given a track id. -> (rows per track id, people skipped)."""
     from app.tracking import Tracker
 
-    tracker = Tracker(fps=reader.info.fps)
+    tracker = Tracker(fps=reader.info.fps, confirm_s=options.min_track_s)
     # A detector that can follow people from one frame to the next does (MediaPipeDetector.for_video).
     for_video = getattr(detector, "for_video", None)
     detector = detector if for_video is None else for_video()

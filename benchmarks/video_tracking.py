@@ -99,7 +99,7 @@ def detect_and_track_only(detector, frames: list, fps: float, options: VideoOpti
     from app.video import detect_people
     from lifter.errors import SvmacError
 
-    tracker = Tracker(fps=fps)
+    tracker = Tracker(fps=fps, confirm_s=options.min_track_s)
     record, wall, cpu = {"frames": []}, 0.0, 0.0
     for frame in frames:
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -217,8 +217,9 @@ def main() -> None:
         "",
         "`OMP_NUM_THREADS=1 SVMAC_DATA=../shared/data nice -n 10 python benchmarks/video_tracking.py`",
         "(`svmac-demo CLIP --out-dir DIR --no-figure`, its defaults: MediaPipe's person detector searches every",
-        f"{VideoOptions().redetect_every}th frame, the landmark model follows each person in between, app.tracking,",
-        "smoothing on). Data: the four real 100-frame 60 fps 1088x1920",
+        f"{VideoOptions().redetect_every}th frame, the landmark model follows each person in between, and while",
+        "someone is lost where another person is seen the search runs on every frame; app.tracking, smoothing on).",
+        "Data: the four real 100-frame 60 fps 1088x1920",
         "views of `video/pose2sim_multiperson` (BSD-3-Clause). Machine: "
         f"{platform.machine()} CPU, {os.cpu_count()} cores, no GPU; load average {load_start:.1f} at the start "
         f"and {os.getloadavg()[0]:.1f} at the end (shared with other jobs: times are not the tool's best).",

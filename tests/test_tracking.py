@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.track_labels import score_ids
-from app.tracking import CONFIRMED_HITS, Tracker, overlap_of_smaller
+from app.tracking import MIN_CONFIRM_HITS, Tracker, overlap_of_smaller
 from lifter.camera import camera_to_pixels, world_to_camera
 from lifter.data import POSES_FILE, load_cameras
 from lifter.errors import SvmacError
@@ -160,7 +160,7 @@ def test_a_person_lost_over_someone_seen_is_hidden_one_lost_alone_is_not():
     people = [(p, np.concatenate([p.min(0), p.max(0)])) for p in (front, behind, alone)]  # (keypoints, box)
     scores = np.ones((3, 17))
     assert overlap_of_smaller(people[0][1], people[1][1]) >= 0.5 > overlap_of_smaller(people[0][1], people[2][1])
-    for seen in range(1, CONFIRMED_HITS + 1):
+    for seen in range(1, MIN_CONFIRM_HITS + 1):  # 0.1 s at 30 fps: 3 frames
         assert tracker.update(np.stack([b for _, b in people]), np.stack([k for k, _ in people]), scores) == [0, 1, 2]
         assert tracker.hidden_tracks() == []  # everyone seen
         if seen == 1:  # a track seen on one frame only is a possible blip: not searched for
