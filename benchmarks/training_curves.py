@@ -1,4 +1,5 @@
-"""Accuracy per unit of compute: validation P-MPJPE against wall-clock time, one curve per run.
+"""Accuracy per unit of compute: validation P-MPJPE against wall-clock time (or, with --clock cpu,
+the process's CPU time: fairer for runs that shared the machine), one curve per run.
 
 Reads svmac-train logs (train_log.jsonl). A run started with --init-from continues other runs:
 give their logs as its parents, oldest first, each as LOG or LOG:STEP (the checkpoint it started
@@ -7,7 +8,7 @@ Within a log a resume restarts elapsed_s; the restarts are chained. Writes a PNG
 markdown table (time to reach each threshold, best value).
 
 Usage: python benchmarks/training_curves.py --run LABEL LOG [PARENT[:STEP] ...] [--run ...]
-           --out reports/training_curves [--machine "2 CPU cores, ..."]
+           --out reports/training_curves [--machine "2 CPU cores, ..."] [--clock wall|cpu] [--key ema]
 """
 
 import argparse
@@ -21,11 +22,14 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from lifter.checkpoint import atomic_write, write_report  # noqa: E402
-from lifter.train import VAL_KEY, read_train_log  # noqa: E402
+from lifter.train import VAL_EMA_KEY, VAL_KEY, read_train_log  # noqa: E402
 
+CLOCKS = {"wall": "elapsed_s", "cpu": "cpu_s"}  # --clock: the log field the curves run along
 THRESHOLDS_MM = (80.0, 70.0, 65.0, 60.0, 56.5, 45.0)  # 56.5: the paper (GT 2D); 45: this project's goal
 OLD_VAL_KEY = "val_p_mpjpe_mm"  # logs written before svmac-train stopped validating on S9/S11
 VALIDATION_SETS = {
+    VAL_EMA_KEY: "the EMA generator on the training subjects S1, S5-S8, 4 cameras, every 64th frame, held out of "
+    "the training 2D (23,172 poses)",
     VAL_KEY: "training subjects S1, S5-S8, 4 cameras, every 64th frame, held out of the training 2D (23,172 poses)",
     OLD_VAL_KEY: "S9/S11 (the test subjects), 4 cameras, every 64th frame (8,238 poses)",
 }
@@ -42,20 +46,31 @@ def parent_part(spec: str) -> tuple[Path, int | None]:
     return Path(log), int(step) if step else None
 
 
-def validation_curve(log: Path, parents: list[str], key: str) -> tuple[list[float], list[float], float]:
+def clock_records(log: Path, clock: str) -> list[dict]:
+    """The log's records; a CPU-time curve needs every record to have cpu_s (logs from before it do not)."""
+    records = read_train_log(log)
+    if any(CLOCKS[clock] not in r for r in records):
+        sys.exit(f"error: {log} has records without {CLOCKS[clock]}: plot it with --clock wall")
+    return records
+
+
+def validation_curve(
+    log: Path, parents: list[str], key: str, clock: str = "wall"
+) -> tuple[list[float], list[float], float]:
     """(minutes, P-MPJPE mm) of every validation (log key `key`) along the chain of runs, and the
     minutes spent in the parents. parents: oldest first, each 'LOG' or 'LOG:STEP'."""
+    seconds = CLOCKS[clock]
     start = 0.0
     minutes, values = [], []
     for spec in parents:
         parent_log, last_step = parent_part(spec)
-        records = [r for r in read_train_log(parent_log) if last_step is None or r["step"] <= last_step]
-        minutes += [start + r["elapsed_s"] / 60 for r in records if key in r]
+        records = [r for r in clock_records(parent_log, clock) if last_step is None or r["step"] <= last_step]
+        minutes += [start + r[seconds] / 60 for r in records if key in r]
         values += [r[key] for r in records if key in r]
-        start += records[-1]["elapsed_s"] / 60
-    for r in read_train_log(log):
+        start += records[-1][seconds] / 60
+    for r in clock_records(log, clock):
         if key in r:
-            minutes.append(start + r["elapsed_s"] / 60)
+            minutes.append(start + r[seconds] / 60)
             values.append(r[key])
     return minutes, values, start
 
@@ -69,6 +84,10 @@ def main() -> None:
     p.add_argument("--run", nargs="+", action="append", required=True, metavar="LABEL LOG [PARENT[:STEP] ...]")
     p.add_argument("--out", type=Path, default=Path("reports/training_curves"))
     p.add_argument("--machine", default="this project's CPU machine: 2 cores, no GPU")
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                   help="x axis: wall-clock time, or the training process's CPU time (logs with cpu_s)")  # fmt: skip
+    p.add_argument("--key", choices=["raw", "ema"], default="raw",
+                   help="the raw generator's validation, or the EMA generator's (runs with --ema-decay)")  # fmt: skip
     args = p.parse_args()
     figure = Figure(figsize=(8, 5), dpi=120)
     axes = figure.add_subplot()
@@ -79,9 +98,15 @@ def main() -> None:
     if len(keys) > 1:
         sys.exit("error: the logs validate on different sets (S9/S11 and training subjects); plot them apart")
     key = keys.pop()
+    if args.key == "ema":
+        if key != VAL_KEY:
+            sys.exit("error: --key ema needs logs that validate on the training subjects")
+        key = VAL_EMA_KEY
     for run in args.run:
         label, log, parents = run[0], Path(run[1]), run[2:]
-        minutes, values, start = validation_curve(log, parents, key)
+        minutes, values, start = validation_curve(log, parents, key, args.clock)
+        if not values:
+            sys.exit(f"error: {log} has no {key} records")
         line = axes.plot(minutes, values, marker=".", label=label)[0]
         if start:
             axes.axvline(start, color=line.get_color(), linestyle=":", linewidth=0.8)
@@ -98,8 +123,9 @@ def main() -> None:
     for threshold, style in ((56.5, "--"), (45.0, ":")):
         axes.axhline(threshold, color="gray", linestyle=style, linewidth=0.8)
         axes.annotate(f"{threshold} mm", (0, threshold), textcoords="offset points", xytext=(2, 2), fontsize=8)
-    axes.set_xlabel("wall-clock minutes (including the run it started from)")
-    axes.set_ylabel("validation P-MPJPE (mm, " + ("training subjects" if key == VAL_KEY else "S9/S11") + ")")
+    clock_name = {"wall": "wall-clock", "cpu": "training-process CPU"}[args.clock]
+    axes.set_xlabel(f"{clock_name} minutes (including the run it started from)")
+    axes.set_ylabel("validation P-MPJPE (mm, " + ("S9/S11" if key == OLD_VAL_KEY else "training subjects") + ")")
     axes.set_ylim(top=min(120, axes.get_ylim()[1]))
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="upper right")
@@ -116,14 +142,17 @@ def main() -> None:
     command = "python benchmarks/training_curves.py " + " ".join(
         "--run " + " ".join(f'"{x}"' if " " in x else x for x in run) for run in args.run
     )
+    command += f" --out {args.out}" + (f" --clock {args.clock}" if args.clock != "wall" else "")
+    command += f" --key {args.key}" if args.key != "raw" else ""
     text = (
-        "# Validation P-MPJPE against wall-clock time\n\n"
+        f"# Validation P-MPJPE against {clock_name} time\n\n"
         f"Machine: {args.machine}. Validation: {VALIDATION_SETS[key]}, "
-        "P-MPJPE in mm; '≤ t': wall-clock minutes until the first validation at or below t mm, counting "
+        f"P-MPJPE in mm; '≤ t': {clock_name} minutes until the first validation at or below t mm, counting "
         "the run a warm start began from; '—': not reached.\n\n"
         f"Produced by `{command}`.\n\n![curves]({args.out.name}.png)\n\n" + "\n".join(lines) + "\n"
     )
-    write_report(args.out, text, {"machine": args.machine, "validation": VALIDATION_SETS[key], "runs": rows})
+    write_report(args.out, text, {"machine": args.machine, "clock": args.clock, "validation": VALIDATION_SETS[key],
+                                  "runs": rows})  # fmt: skip
 
 
 if __name__ == "__main__":
