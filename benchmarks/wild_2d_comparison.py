@@ -60,6 +60,7 @@ def run_summary(run_dir: Path, parent: Path | None, mupots) -> dict:
     if not validation:
         sys.exit(f"error: {run_dir / LOG_NAME} has no {key} records (a log from before the S9/S11 change?)")
     raw = [(r["step"], r[VAL_KEY]) for r in records if VAL_KEY in r]
+    own_cpu_s = records[-1].get("cpu_s")  # logs from before cpu_s have none
     pred, _ = lift_poses(load_generator(run_dir / WEIGHTS_NAME), mupots.pose_2d)
     return {
         "run": str(run_dir),
@@ -67,6 +68,8 @@ def run_summary(run_dir: Path, parent: Path | None, mupots) -> dict:
         "steps": int(metadata["trained_steps"]),
         "minutes": round(records[-1]["elapsed_s"] / 60, 1),
         "parent_minutes": round(parent_minutes, 1),
+        "own_cpu_minutes": round(own_cpu_s / 60, 1) if own_cpu_s is not None else None,
+        "cpu_ms_per_step": round(1000 * own_cpu_s / records[-1]["step"]) if own_cpu_s is not None else None,
         "data": metadata["data"],
         "ingredients": ingredients(config),
         "wild_2d": config.get("wild_2d", []),
@@ -108,18 +111,20 @@ def main() -> None:
         f"Produced by `{command}` on {args.machine}. Validation: P-MPJPE (mm) on the training subjects' "
         "held-out frames (S1, S5-S8, every 64th frame, 4 cameras, ground-truth 2D), from each run's log "
         "(of the EMA weights when the run keeps one: those are the exported weights; the raw generator's last "
-        "value beside it). Minutes: wall clock, including the run a warm start began from. "
+        "value beside it). Minutes: wall clock, including the run a warm start began from; CPU: the run's own "
+        "process CPU time (its log's cpu_s), in minutes and per step. "
         "MuPoTS-3D: the final weights on ground-truth 2D, 20,760 valid instances, 15 scored joints "
         "(as in reports/cross_dataset.md: P-MPJPE without reflection, PCK@150 and AUC after alignment). "
         "S9/S11 were not looked at.\n",
-        "| run | steps | minutes | ingredients | validation last (best) | raw generator last | MuPoTS P-MPJPE | "
-        "PCK@150 | AUC | indoor | outdoor |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | steps | minutes | CPU min (ms/step) | ingredients | validation last (best) | raw generator last | "
+        "MuPoTS P-MPJPE | PCK@150 | AUC | indoor | outdoor |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, r in rows.items():
         m = r["mupots"]
+        cpu = f"{r['own_cpu_minutes']} ({r['cpu_ms_per_step']})" if r["own_cpu_minutes"] is not None else ""
         lines.append(
-            f"| {label} | {r['steps']} | {r['minutes']} | {r['ingredients']} | {r['validation_last_mm']} "
+            f"| {label} | {r['steps']} | {r['minutes']} | {cpu} | {r['ingredients']} | {r['validation_last_mm']} "
             f"({r['validation_best_mm']}) | {r['raw_generator_last_mm']} | {m['all poses']['p_mpjpe']:.1f} | "
             f"{m['all poses']['pck150']:.1f} | {m['all poses']['auc']:.1f} | {m['indoor (TS1-5)']['p_mpjpe']:.1f} | "
             f"{m['outdoor (TS6-20)']['p_mpjpe']:.1f} |"
