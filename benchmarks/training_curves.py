@@ -19,6 +19,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+from cycler import cycler  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from lifter.checkpoint import atomic_write, write_report  # noqa: E402
@@ -91,6 +92,8 @@ def main() -> None:
     args = p.parse_args()
     figure = Figure(figsize=(8, 5), dpi=120)
     axes = figure.add_subplot()
+    # ten colours, solid then dashed: up to twenty runs stay apart
+    axes.set_prop_cycle(cycler(linestyle=["-", "--"]) * cycler(color=matplotlib.colormaps["tab10"].colors))
     rows = []
     if any(len(run) < 2 for run in args.run):
         sys.exit("error: --run takes LABEL LOG [PARENT[:STEP] ...]")
