@@ -112,14 +112,22 @@ def read_weights_metadata(path: Path) -> dict[str, str]:
         raise SvmacError(f"{path} is not a readable safetensors file ({err})") from None
 
 
+def read_format_metadata(path: Path, file_format: str, missing: str, kind: str) -> dict[str, str]:
+    """The metadata of an existing safetensors file written in file_format. The errors name the
+    file as missing ("weights file") when it is absent, and as kind ("generator weights") when
+    it holds another format."""
+    if not path.is_file():
+        raise SvmacError(f"{missing} {path} not found")
+    metadata = read_weights_metadata(path)
+    if metadata.get("format") != file_format:
+        raise SvmacError(f"{path} is not an svmac {kind} file (format {metadata.get('format')!r})")
+    return metadata
+
+
 def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
     """Build the generator described by a weights file and load it, in eval mode, in fp32."""
     path = Path(path)
-    if not path.is_file():
-        raise SvmacError(f"weights file {path} not found")
-    metadata = read_weights_metadata(path)
-    if metadata.get("format") != WEIGHTS_FORMAT:
-        raise SvmacError(f"{path} is not an svmac generator weights file (format {metadata.get('format')!r})")
+    metadata = read_format_metadata(path, WEIGHTS_FORMAT, "weights file", "generator weights")
     try:
         cfg = ModelConfig(**json.loads(metadata["model_config"]))
     except (KeyError, TypeError, ValueError) as err:

@@ -49,7 +49,7 @@ from lifter.checkpoint import (
     atomic_write_text,
     check_writable,
     load_safetensors_into,
-    read_weights_metadata,
+    read_format_metadata,
 )
 from lifter.data import PoseSet, data_root
 from lifter.errors import SvmacError, exit_on_user_error
@@ -162,11 +162,7 @@ def save_flow_prior(path: Path, flow: PoseFlow, metadata: dict[str, str]) -> Non
 def load_flow_prior(path: Path, device: str | torch.device = "cpu") -> PoseFlow:
     """The flow a file describes, frozen (eval mode, no parameter gradients)."""
     path = Path(path)
-    if not path.is_file():
-        raise SvmacError(f"flow prior file {path} not found")
-    metadata = read_weights_metadata(path)
-    if metadata.get("format") != FLOW_FORMAT:
-        raise SvmacError(f"{path} is not an svmac pose-flow file (format {metadata.get('format')!r})")
+    metadata = read_format_metadata(path, FLOW_FORMAT, "flow prior file", "pose-flow")
     try:
         cfg = FlowPriorConfig.from_dict(json.loads(metadata["flow_config"]))
     except (KeyError, TypeError, ValueError, SvmacError) as err:
