@@ -11,7 +11,9 @@ Given the track's world frame (app.world.WorldTrack, whose axes are these: x rig
 the camera, made level), the file is in that frame instead (`frame` "world"): the rotations come
 from the world joints, so the body stands as app.world turned it (WorldFrame.body_levelling), and
 the Hips' position channels follow the world root's path, so the floor is Blender's ground plane
-(y = 0) and the person moves through the scene as in the clip.
+(y = 0) and the person moves through the scene as in the clip. The regularised legs (below) would
+move the feet off that floor; one constant per track raises or lowers the Hips so the file's lower
+ankle stands where app.world's rule puts it (`floor_lift_mm`).
 
 Skeleton: the 17 Human3.6M joints as BVH joints (named after them, `bvh_joint_names`), plus
 four helper joints with zero offset (RPelvis, LPelvis at the Hips, RCollar, LCollar at the
@@ -19,7 +21,8 @@ Thorax). Hips and Thorax each have three bones leaving them; one rigid rotation 
 three bones wherever the data says, because the angles between them change from pose to pose.
 Each helper carries one of those bones with its own rotation, so every bone points exactly
 along the data. The rest pose is a T-pose with each bone's median length over the clip, left
-and right averaged: that length regularisation is the only change the file makes to the poses.
+and right averaged: that length regularisation (and, in the world frame, the Hips' floor lift that
+follows from it) is the only change the file makes to the poses.
 
 Rotations: Hips and Thorax take a frame from their main bone (up the spine, up the neck) and the
 right-to-left hip or shoulder line (which fixes their twist); every other joint turns its
@@ -41,7 +44,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from app.clip import PoseTrack
-from app.world import WorldTrack
+from app.world import WorldTrack, floor_level, trusted_ankle_frames
 from lifter.checkpoint import atomic_write_text, check_writable
 from lifter.errors import SvmacError
 from lifter.skeleton import BONES, JOINT_NAMES, ROOT, SYMMETRIC_BONES
@@ -129,6 +132,7 @@ class BvhSummary:
     frame_time_s: float
     filled_frames: list[int] = field(default_factory=list)  # clip frames the track missed: previous pose repeated
     frame: str = CAMERA_FRAME  # CAMERA_FRAME: root-relative, no trajectory; WORLD_FRAME: app.world's, with it
+    floor_lift_mm: float = 0.0  # WORLD_FRAME: added to the Hips' height so the regularised legs stand on the floor
 
     def to_json(self) -> dict:
         return {
@@ -142,6 +146,7 @@ class BvhSummary:
             "frame_time_s": self.frame_time_s,
             "filled_frames": self.filled_frames,
             "frame": self.frame,
+            "floor_lift_mm": self.floor_lift_mm,
         }
 
 
@@ -367,13 +372,25 @@ def pose_in_bvh_axes(track: PoseTrack, world: WorldTrack | None) -> np.ndarray:
     return pose_mm
 
 
+def floor_lift_mm(pose_mm: np.ndarray, lengths: np.ndarray, scores: np.ndarray, min_score: float) -> float:
+    """How far to raise the Hips of world-frame poses (F, 17, 3) mm, Y up, floor at y = 0, so that
+    with the regularised bone lengths (16,) their feet stand on that floor by app.world's own rule.
+
+    Averaging left and right moves the ankles: the longer lifted leg, which the world's floor mostly
+    stands under, is shortened and lifts off it; the shorter one is lengthened and can reach through
+    it. One constant for the track keeps the root's path as it was."""
+    file_pose = regularised_pose(pose_mm, lengths)
+    ankles = trusted_ankle_frames(file_pose, np.asarray(scores), np.array([0.0, 1.0, 0.0]), min_score)
+    return -floor_level(ankles[:, 1])
+
+
 def motion_channels(
     track: PoseTrack, min_score: float, world: WorldTrack | None = None
-) -> tuple[np.ndarray, dict, list[str], np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, dict, list[str], np.ndarray, np.ndarray, float]:
     """The track as BVH channel values, in the camera's frame or, given, the track's world frame.
 
     -> (channels (F, 6 + 3 * (J - 1)) one row per track frame, held (F,) bool per joint,
-        joints never seen, bone lengths (16,) mm, T-pose offsets)."""
+        joints never seen, bone lengths (16,) mm, T-pose offsets, the Hips' floor lift in mm)."""
     pose_mm = pose_in_bvh_axes(track, world)  # (F, 17, 3)
     seen = np.asarray(track.scores) >= min_score  # (F, 17)
     lengths = regularised_bone_lengths(pose_mm, seen)
@@ -385,10 +402,12 @@ def motion_channels(
     if world is None:  # no trajectory: the hips stand at the T-pose's leg height, so its feet touch y = 0
         hip_height = -(offsets["RKnee"][1] + offsets["RFoot"][1])
         root_position = np.broadcast_to([0.0, hip_height, 0.0], (len(pose_cm), 3))
+        lift_mm = 0.0
     else:
-        root_position = pose_cm[:, ROOT]
+        lift_mm = floor_lift_mm(pose_mm, lengths, track.scores, min_score)
+        root_position = pose_cm[:, ROOT] + [0.0, lift_mm / MM_PER_BVH_UNIT, 0.0]
     channels = np.concatenate([root_position, angles.reshape(len(pose_cm), -1)], axis=1)
-    return channels, held, never_seen, lengths, offsets
+    return channels, held, never_seen, lengths, offsets, lift_mm
 
 
 def write_bvh(
@@ -411,7 +430,7 @@ def write_bvh(
         raise SvmacError(f"track {track.track_id} has no frames; nothing to write to {path}")
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise SvmacError(f"frame rate must be positive, got {fps}")
-    channels, held, never_seen, lengths, offsets = motion_channels(track, min_score, world)
+    channels, held, never_seen, lengths, offsets, lift_mm = motion_channels(track, min_score, world)
 
     frames = np.asarray(track.frames, np.int64)
     clip_frames = np.arange(frames[0], frames[-1] + 1)
@@ -437,4 +456,5 @@ def write_bvh(
         frame_time_s=frame_time,
         filled_frames=filled.tolist(),
         frame=CAMERA_FRAME if world is None else WORLD_FRAME,
+        floor_lift_mm=round(lift_mm, 3),
     )

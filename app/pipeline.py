@@ -18,7 +18,7 @@ from lifter.inference import lift_poses, pick_device
 from lifter.priors import complete_missing_joints, metric_scale
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_WEIGHTS = REPOSITORY_ROOT / "weights" / "svmac_h36m_gt.safetensors"
+DEFAULT_WEIGHTS = REPOSITORY_ROOT / "weights" / "svmac_h36m_v2.safetensors"
 
 
 @dataclass(frozen=True)

@@ -145,10 +145,11 @@ def angle_from_deg(vectors: np.ndarray, up: np.ndarray) -> np.ndarray:
 
 
 def compare(imported: dict, expected: np.ndarray, fps: float, true_lean_deg: np.ndarray,
-            world: WorldTrack | None) -> dict:  # fmt: skip
+            world: WorldTrack | None, floor_lift_mm: float = 0.0) -> dict:  # fmt: skip
     """Blender's joints against the reader's (mapped to Blender axes); upright along Blender's Z;
     the trunk's angle from Blender's Z against the true one (true_lean_deg (F,)); on the ground
-    plane and along app.world's root path for a world-frame file (world given)."""
+    plane and along app.world's root path, raised by the file's floor lift, for a world-frame file
+    (world given)."""
     carriers = {joint.source: joint.name for joint in BVH_JOINTS if joint.source is not None}
     frames = sorted(int(f) for f in imported["frames"])
     blender = np.array([[imported["frames"][str(f)][carriers[j]] for j in range(17)] for f in frames])  # (S, 17, 3)
@@ -161,7 +162,7 @@ def compare(imported: dict, expected: np.ndarray, fps: float, true_lean_deg: np.
     rest = imported["rest"]
     placement = {}
     if world is not None:
-        root_cm = world.root_m[frames] * 100.0 @ BVH_TO_BLENDER.T
+        root_cm = (world.root_m[frames] * 100.0 + [0.0, floor_lift_mm / 10.0, 0.0]) @ BVH_TO_BLENDER.T
         placement = {
             "pitch_deg": world.pitch_deg,
             "pitch_source": world.pitch_source,
@@ -191,7 +192,7 @@ def placement_row(name: str, r: dict) -> str:
     """One file's row of the placement table (a camera-frame file has no pitch or root path)."""
     world = r["frame"] == WORLD_FRAME
     pitch = f"{r['pitch_deg']:.1f}° ({r['pitch_source']})" if world else "none (camera's view)"
-    root = f"{r['hips_vs_world_root_max_mm']:.4f} | {r['hips_ground_path_cm']:.0f}" if world else "- | -"
+    root = f"{r['floor_lift_mm']:.1f} | {r['hips_vs_world_root_max_mm']:.4f} | {r['hips_ground_path_cm']:.0f}" if world else "- | - | -"
     return (
         f"| {name} | {pitch} | {r['trunk_lean_error_deg_median']:.1f} | "
         f"{r['lower_ankle_z_cm_floor_percentile']:.2f} / {r['lower_ankle_z_cm_min']:.2f} | {root} |"
@@ -249,13 +250,14 @@ def markdown(record: dict) -> str:
         "lifted poses, chosen on S1, S5-S8: reports/world_frame.md). *Lower ankle Z*: the lower "
         f"ankle's height above Blender's ground plane, at app.world's {FLOOR_PERCENTILE:g}th percentile of the "
         f"sampled frames and its minimum; app.world puts it {ANKLE_ABOVE_SOLE_MM / 10:g} cm above the floor "
-        "(the T-pose's regularised legs move it by a few mm), while a camera-frame file stands its hips at the "
-        "T-pose's leg height whatever the pose. *Hips vs app.world root*: Blender's Hips against app.world's "
-        "root path mapped to Blender's axes; *Hips' ground path*: the length of their path along Blender's "
+        "in its percentile of all frames (the file's Hips are raised by *floor lift* so that its regularised "
+        "legs keep that), while a camera-frame file stands its hips at the T-pose's leg height whatever the "
+        "pose. *Hips vs app.world root*: Blender's Hips against app.world's root path raised by the floor "
+        "lift, mapped to Blender's axes; *Hips' ground path*: the length of their path along Blender's "
         "ground plane over the sampled frames.\n\n"
         "| file | camera pitch used | trunk from vertical vs truth, median (°) | lower ankle Z, percentile / min "
-        "(cm) | Hips vs app.world root, max (mm) | Hips' ground path (cm) |\n"
-        "|---|---|---:|---:|---:|---:|\n"
+        "(cm) | floor lift (mm) | Hips vs app.world root, max (mm) | Hips' ground path (cm) |\n"
+        "|---|---|---:|---:|---:|---:|---:|\n"
         f"{placements}\n\n"
         f"{shim}"
         "Not part of CI: Blender is too heavy to install there; this script installs nothing and stops "
@@ -291,11 +293,12 @@ def main(argv: list[str] | None = None) -> int:
                 for frame in (CAMERA_FRAME, WORLD_FRAME):
                     world = placed(pose, pixels[name], camera, levelling) if frame == WORLD_FRAME else None
                     path = Path(folder) / f"{name.replace('/', '_').replace(' ', '_')}_{frame}_track_0.bvh"
-                    write_bvh(path, pose_track(pose), FPS, overwrite=True, world=world)
+                    summary = write_bvh(path, pose_track(pose), FPS, overwrite=True, world=world)
                     imported, stock_error = import_in_blender(blender, path, args.every, Path(folder) / "blender.json")
-                    result = compare(imported, reader_joints(path), FPS, true_lean, world)
+                    result = compare(imported, reader_joints(path), FPS, true_lean, world, summary.floor_lift_mm)
                     key = f"{name}, {kind}, {frame} frame"
-                    files[key] = result | {"frame": frame, "stock_importer_error": stock_error}
+                    lift = {"floor_lift_mm": summary.floor_lift_mm}
+                    files[key] = result | lift | {"frame": frame, "stock_importer_error": stock_error}
                     print(key, files[key], flush=True)
     first = next(iter(files.values()))
     record = {

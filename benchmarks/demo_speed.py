@@ -35,7 +35,7 @@ from PIL import Image
 from app.demo import main as demo_main
 import app.draw
 from app.draw import MAX_PEOPLE_3D, DrawnPerson, draw_frame, encode_picture, frame_layout
-from app.pipeline import ImageResult, Lifter, detect_image, lift_results
+from app.pipeline import DEFAULT_WEIGHTS, ImageResult, Lifter, detect_image, lift_results
 from app.render import PersonDrawing, render_pose_figure
 from detector_adapters.image_io import load_image
 from detector_adapters.mediapipe_adapter import MediaPipeDetector
@@ -329,7 +329,7 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     startup = {}
-    lifter, startup["lifter_load_s"] = timed(Lifter, Path("weights/svmac_h36m_gt.safetensors"), "cpu")
+    lifter, startup["lifter_load_s"] = timed(Lifter, DEFAULT_WEIGHTS, "cpu")
     detector, startup["detector_load_s"] = timed(MediaPipeDetector)
     thorough = MediaPipeDetector(thorough=True)
 

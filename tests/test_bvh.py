@@ -359,8 +359,10 @@ def test_world_frame_file_follows_the_root_path_over_the_floor(tmp_path, walking
     world_mm = placed.joints_m * 1000.0
     # The reader's joints are app.world's after the bone-length regularisation, root path included:
     # the world's axes are the file's (x right, y up, z towards the camera), nothing turned or moved.
-    np.testing.assert_allclose(got[:, 0], world_mm[:, 0], atol=0.01)
-    assert np.linalg.norm(got - regularised(world_mm, summary.bone_lengths_mm), axis=-1).max() < 0.01
+    lift = np.array([0.0, summary.floor_lift_mm, 0.0])  # the Hips raised so the regularised legs stand on the floor
+    np.testing.assert_allclose(got[:, 0], world_mm[:, 0] + lift, atol=0.01)
+    assert np.linalg.norm(got - regularised(world_mm, summary.bone_lengths_mm) - lift, axis=-1).max() < 0.01
+    assert abs(summary.floor_lift_mm) < 10.0  # equal legs but for the 10 mm noise: a small lift
     assert np.linalg.norm(got - world_mm, axis=-1).mean() < 25.0  # the 10 mm noise, bones regularised
     assert np.linalg.norm(got[-1, 0, [0, 2]] - got[0, 0, [0, 2]]) > 1000  # the person walks through the scene
     # The same median bone rule as the camera-frame file (a rigid change of frame keeps lengths).
@@ -369,9 +371,9 @@ def test_world_frame_file_follows_the_root_path_over_the_floor(tmp_path, walking
     for bone, length in camera_file.bone_lengths_mm.items():
         assert summary.bone_lengths_mm[bone] == pytest.approx(length, abs=0.01)
     # The floor is the file's y = 0: the lower ankle sits ANKLE_ABOVE_SOLE_MM above it in app.world's
-    # percentile of frames (the regularised legs move it by a few mm), the head far above.
+    # percentile of frames, the head far above.
     lower_ankle = got[:, [3, 6], 1].min(1)
-    assert np.percentile(lower_ankle, 10) == pytest.approx(ANKLE_ABOVE_SOLE_MM, abs=5.0)
+    assert np.percentile(lower_ankle, 10) == pytest.approx(ANKLE_ABOVE_SOLE_MM, abs=0.05)
     assert (lower_ankle > 0).mean() > 0.95
     assert (got[:, JOINT_NAMES.index("Head"), 1] - lower_ankle > 1400).all()
 
@@ -390,6 +392,28 @@ def test_world_frame_file_levels_the_tilted_camera(tmp_path, walking_placed):
 
     assert lean_error(write_bvh(tmp_path / "w.bvh", track, fps=50.0, world=placed).path) < 2.5  # 1.3 measured
     assert lean_error(write_bvh(tmp_path / "c.bvh", track, fps=50.0).path) > 4.5  # 6.7: the 10.6-degree tilt
+
+
+def test_world_frame_file_keeps_uneven_legs_on_the_floor(tmp_path, walking_placed):
+    """A lifter's left and right legs can differ by centimetres; the file averages them, which
+    would sink the lengthened leg's foot through the floor: the Hips are lifted to put it back."""
+    _, track, _ = walking_placed
+    right_knee, right_ankle = JOINT_NAMES.index("RKnee"), JOINT_NAMES.index("RFoot")
+    pose = track.pose_3d_mm.copy()
+    shin = pose[:, right_ankle] - pose[:, right_knee]
+    pose[:, right_ankle] -= 80.0 * shin / np.linalg.norm(shin, axis=-1, keepdims=True)  # right shin 80 mm short
+    uneven = replace(track, pose_3d=pose / 1000.0, pose_3d_mm=pose)
+    clip = Clip("walk", 1000, 1000, int(track.frames[-1]) + 1, 50.0, [uneven])
+    placed = to_world(uneven, clip, WorldFrame(focal_px=1145.0, body_levelling=CAMERA_POSE_LEVELLING))
+    summary = write_bvh(tmp_path / "w.bvh", uneven, fps=50.0, world=placed)
+    got = read_joints(summary.path)[track.frames - track.frames[0]] * 10.0  # (F, 17, 3) mm
+    lower_ankle = got[:, [right_ankle, JOINT_NAMES.index("LFoot")], 1].min(1)
+    assert np.percentile(lower_ankle, 10) == pytest.approx(ANKLE_ABOVE_SOLE_MM, abs=0.05)
+    # The world's floor stands under the lower ankle, mostly the long left leg's; averaged, that leg
+    # is 40 mm shorter, so the file's Hips come down by about that.
+    assert -45.0 < summary.floor_lift_mm < -25.0, summary.floor_lift_mm
+    expected = regularised(placed.joints_m * 1000.0, summary.bone_lengths_mm) + [0.0, summary.floor_lift_mm, 0.0]
+    assert np.linalg.norm(got - expected, axis=-1).max() < 0.01
 
 
 def test_a_world_frame_of_other_frames_is_refused(tmp_path, walking_placed):
