@@ -192,7 +192,7 @@ def placement_row(name: str, r: dict) -> str:
     """One file's row of the placement table (a camera-frame file has no pitch or root path)."""
     world = r["frame"] == WORLD_FRAME
     pitch = f"{r['pitch_deg']:.1f}° ({r['pitch_source']})" if world else "none (camera's view)"
-    root = f"{r['floor_lift_mm']:.1f} | {r['hips_vs_world_root_max_mm']:.4f} | {r['hips_ground_path_cm']:.0f}" if world else "- | - | -"
+    root = f"{round(r['floor_lift_mm'], 1) + 0.0:.1f} | {r['hips_vs_world_root_max_mm']:.4f} | {r['hips_ground_path_cm']:.0f}" if world else "- | - | -"
     return (
         f"| {name} | {pitch} | {r['trunk_lean_error_deg_median']:.1f} | "
         f"{r['lower_ankle_z_cm_floor_percentile']:.2f} / {r['lower_ankle_z_cm_min']:.2f} | {root} |"
