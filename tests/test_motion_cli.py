@@ -139,13 +139,14 @@ def csv_numbers(row: dict, columns: list[str]) -> np.ndarray:
 
 def check_row(row: dict, person: dict, read_back: bool = False) -> None:
     """A CSV row holds the JSON person's numbers (read_back: a skipped input's row, computed again from
-    its JSON's rounded poses: angles and world joints then agree to 0.05 degrees and 2 mm)."""
+    its JSON's rounded poses: angles and world joints then agree to 0.2 degrees, as in check_angles,
+    and 2 mm)."""
     pose = [f"{j}_{a}" for j in CSV_JOINT_NAMES for a in "xyz"]
     np.testing.assert_allclose(csv_numbers(row, pose), np.ravel(person["pose_3d_mm"]), atol=0.06)
     pixels = [f"{j}_{a}" for j in CSV_JOINT_NAMES for a in "uv"]
     np.testing.assert_allclose(csv_numbers(row, pixels), np.ravel(person["keypoints_2d"]), atol=0.011)
     angles = csv_numbers(row, list(ANGLE_NAMES))
-    np.testing.assert_allclose(angles, angle_values(person, list(ANGLE_NAMES)), atol=0.05 if read_back else 0.01)
+    np.testing.assert_allclose(angles, angle_values(person, list(ANGLE_NAMES)), atol=0.2 if read_back else 0.01)
     world = [f"{j}_world_{a}" for j in CSV_JOINT_NAMES for a in "xyz"]
     np.testing.assert_allclose(csv_numbers(row, world), np.ravel(person["world"]["joints_m"]),
                                atol=2e-3 if read_back else 6e-5)  # fmt: skip
