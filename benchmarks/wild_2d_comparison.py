@@ -88,22 +88,30 @@ def run_summary(run_dir: Path, parent: Path | None, mupots) -> dict:
     }
 
 
+TITLE = "Equal-compute comparison: training-subject validation and MuPoTS-3D"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--run", nargs="+", action="append", required=True, metavar="LABEL RUN_DIR [PARENT_DIR]")
     p.add_argument("--data", help="data folder (default: $SVMAC_DATA)")
     p.add_argument("--out", type=Path, default=Path("reports/wild_2d_comparison"))
-    p.add_argument("--title", default="Equal-compute comparison: training-subject validation and MuPoTS-3D")
+    p.add_argument("--title", default=TITLE)
     p.add_argument("--machine", default="this project's CPU machine: 2 cores, no GPU, shared with other jobs")
     args = p.parse_args()
     if any(len(run) not in (2, 3) for run in args.run):
         sys.exit("error: --run takes LABEL RUN_DIR [PARENT_DIR]")
+    labels = [run[0] for run in args.run]
+    if len(set(labels)) != len(labels):  # rows are keyed by label: a repeated one would hide a run
+        sys.exit(f"error: --run labels must differ; repeated: {sorted({x for x in labels if labels.count(x) > 1})}")
     mupots = load_mupots(data_root(args.data))
     rows = {run[0]: run_summary(Path(run[1]), Path(run[2]) if len(run) == 3 else None, mupots) for run in args.run}
     steps = sorted({step for row in rows.values() for step, _ in row["validation_curve"]})
     command = "python benchmarks/wild_2d_comparison.py " + " ".join(
         f'--run "{run[0]}" ' + " ".join(run[1:]) for run in args.run
     )
+    if args.title != TITLE:
+        command += f' --title "{args.title}"'
     if args.out != Path("reports/wild_2d_comparison"):
         command += f" --out {args.out}"
     lines = [
