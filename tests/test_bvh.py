@@ -395,8 +395,8 @@ def test_world_frame_file_levels_the_tilted_camera(tmp_path, walking_placed):
 
 
 def test_world_frame_file_keeps_uneven_legs_on_the_floor(tmp_path, walking_placed):
-    """A lifter's left and right legs can differ by centimetres; the file averages them, which
-    would sink the lengthened leg's foot through the floor: the Hips are lifted to put it back."""
+    """A lifter's left and right legs can differ by centimetres; the file averages them, which would
+    lift the longer leg's foot off the floor the world put under it: the Hips move to put it back."""
     _, track, _ = walking_placed
     right_knee, right_ankle = JOINT_NAMES.index("RKnee"), JOINT_NAMES.index("RFoot")
     pose = track.pose_3d_mm.copy()

@@ -199,7 +199,7 @@ def test_photo_json_has_angles_world_and_bvh(h36m_run, data_dir):
     for record in records.values():
         name = Path(record["image"]["file"]).name
         true_knees = np.array([joint_angles(true_pose_mm[name])[knee] for knee in knees])
-        assert np.abs(angle_values(record["people"][0], knees) - true_knees).max() < 15, name  # 6.8 measured
+        assert np.abs(angle_values(record["people"][0], knees) - true_knees).max() < 15, name  # 9.0 measured (svmac_h36m_v2)
 
 
 def test_photo_batch_table_and_gallery(h36m_run):
