@@ -48,6 +48,10 @@ def ingredients(config: dict) -> str:
         parts.append(f"EMA {config['ema_decay']:g}")
     if config["model"]["width"] != 256:
         parts.append(f"width {config['model']['width']}")
+    if config["model"].get("part_split"):
+        parts.append("legs and upper body lifted apart")
+    if config.get("distilled_from"):
+        parts.append(f"distilled from {config['distilled_from']}")
     return ", ".join(parts) or "none"
 
 

@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from lifter.errors import SvmacError, exit_on_user_error
-from lifter.model import Generator, ModelConfig
+from lifter.model import AnyGenerator, ModelConfig, build_generator
 
 WEIGHTS_FORMAT = "svmac-generator-1"
 
@@ -93,7 +93,7 @@ def compact_training_state(state):
     return state
 
 
-def export_weights(path: Path, generator: Generator, metadata: dict[str, str], half: bool = True) -> None:
+def export_weights(path: Path, generator: AnyGenerator, metadata: dict[str, str], half: bool = True) -> None:
     """Write the generator's weights (fp16 by default) and config as safetensors."""
     dtype = torch.float16 if half else torch.float32
     tensors = {
@@ -124,7 +124,7 @@ def read_format_metadata(path: Path, file_format: str, missing: str, kind: str) 
     return metadata
 
 
-def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
+def load_generator(path: Path, device: str | torch.device = "cpu") -> AnyGenerator:
     """Build the generator described by a weights file and load it, in eval mode, in fp32."""
     path = Path(path)
     metadata = read_format_metadata(path, WEIGHTS_FORMAT, "weights file", "generator weights")
@@ -132,7 +132,7 @@ def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
         cfg = ModelConfig(**json.loads(metadata["model_config"]))
     except (KeyError, TypeError, ValueError) as err:
         raise SvmacError(f"{path} has an unusable model_config ({err})") from None
-    generator = Generator(cfg)
+    generator = build_generator(cfg)
     load_safetensors_into(path, generator, "the generator architecture")
     return generator.to(device).eval()
 

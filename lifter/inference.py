@@ -5,7 +5,7 @@ import torch
 
 from lifter.errors import SvmacError
 from lifter.geometry import mirror_camera, mirror_pose, normalise_2d, scale_to_reference
-from lifter.model import Generator
+from lifter.model import AnyGenerator
 
 
 def pick_device(name: str) -> torch.device:
@@ -18,7 +18,7 @@ def pick_device(name: str) -> torch.device:
 
 @torch.no_grad()
 def lift_poses(
-    generator: Generator, pose_2d: np.ndarray, batch_size: int = 65536, flip_average: bool = False
+    generator: AnyGenerator, pose_2d: np.ndarray, batch_size: int = 65536, flip_average: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """(N, 17, 2) pixels (any scale, y down) -> root-relative 3D (N, 17, 3) in normalised units
     (mean joint-to-root distance of the 2D input = 1/c) and weak-perspective cameras (N, 2, 3).

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from lifter.geometry import CAMERA_DISTANCE, lift
-from lifter.skeleton import NUM_JOINTS, ROOT
+from lifter.skeleton import LEG_JOINTS, NUM_JOINTS, ROOT, UPPER_BODY_JOINTS
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class ModelConfig:
     # A head on the trunk predicting the camera's elevation (ElePose; svmac-train --rotation
     # elepose). Off by default, so weights without it load unchanged; inference ignores it.
     elevation_head: bool = False
+    # Two generators, one for the legs and one for the upper body, each seeing only its own part's
+    # 2D (TIPSy's and LInKs' independent parts; model.PartGenerator). Off by default.
+    part_split: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,6 +119,64 @@ class Generator(nn.Module):
         )  # (B, 17), root depth fixed at 0
         camera = self.camera_branch(features).to(pose_2d.dtype).view(-1, 2, 3) + self.camera_prior  # (B, 2, 3)
         return lift(pose_2d, depth), camera, depth
+
+
+class PartGenerator(nn.Module):
+    """Generator's interface, lifted by parts: the legs' depths from the legs' 2D alone and the
+    upper body's depths and the camera from the upper body's 2D alone (both parts hold the root).
+    The parts' poses then combine freely: a leg pose is never tied to the arm pose it was seen with."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        if cfg.elevation_head:
+            raise ValueError("the part-split generator has no elevation head")
+        self.cfg = cfg
+        self.legs = PartLifter(cfg, LEG_JOINTS, camera=False)
+        self.upper_body = PartLifter(cfg, UPPER_BODY_JOINTS, camera=True)
+        self.register_buffer("camera_prior", torch.eye(2, 3) / CAMERA_DISTANCE)
+
+    def forward(self, pose_2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """pose_2d (B, 17, 2) normalised -> pose_3d (B, 17, 3), camera (B, 2, 3), depth (B, 17)."""
+        leg_depth, _ = self.legs(pose_2d)  # (B, 6) for LEG_JOINTS[1:]
+        upper_depth, camera_offset = self.upper_body(pose_2d)  # (B, 10) for UPPER_BODY_JOINTS[1:], (B, 6)
+        depth = torch.zeros(pose_2d.shape[:2], dtype=pose_2d.dtype, device=pose_2d.device)  # (B, 17), root 0
+        depth = depth.index_copy(1, self.legs.lifted, leg_depth.to(pose_2d.dtype))
+        depth = depth.index_copy(1, self.upper_body.lifted, upper_depth.to(pose_2d.dtype))
+        camera = camera_offset.to(pose_2d.dtype).view(-1, 2, 3) + self.camera_prior  # (B, 2, 3)
+        return lift(pose_2d, depth), camera, depth
+
+
+class PartLifter(nn.Module):
+    """One part's trunk and depth branch (and, for one part, the camera branch) on that part's 2D."""
+
+    def __init__(self, cfg: ModelConfig, joints: tuple[int, ...], camera: bool):
+        super().__init__()
+        assert joints[0] == ROOT
+        self.register_buffer("seen", torch.tensor(joints), persistent=False)  # (J_part,)
+        self.register_buffer("lifted", torch.tensor(joints[1:]), persistent=False)  # the root's depth is 0
+        self.trunk = nn.Sequential(
+            *dense_layer(len(joints) * 2, cfg.width, cfg.leaky_slope, True, cfg.dropout),
+            *[ResidualBlock(cfg.width, cfg.leaky_slope, True, cfg.dropout) for _ in range(cfg.trunk_blocks)],
+        )
+        self.pose_branch = branch(cfg, len(joints) - 1, cfg.dropout)
+        self.camera_branch = branch(cfg, 6, None) if camera else None
+        self.apply(init_weights)
+        if camera:  # as Generator: start from the front-facing orthographic camera
+            nn.init.zeros_(self.camera_branch[-1].weight)
+
+    def forward(self, pose_2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, 17, 2) -> depths of the part's joints but the root (B, J_part - 1), camera offset (B, 6) or None."""
+        features = self.trunk(pose_2d[:, self.seen].flatten(1))
+        camera = self.camera_branch(features) if self.camera_branch is not None else None
+        return self.pose_branch(features), camera
+
+
+AnyGenerator = Generator | PartGenerator
+
+
+def build_generator(cfg: ModelConfig) -> AnyGenerator:
+    """The generator a ModelConfig describes: one network, or one per part (cfg.part_split)."""
+    return PartGenerator(cfg) if cfg.part_split else Generator(cfg)
 
 
 class Critic(nn.Module):

@@ -26,6 +26,11 @@ ROOT = 0
 PARENTS: tuple[int, ...] = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 BONES: tuple[tuple[int, int], ...] = tuple((p, j) for j, p in enumerate(PARENTS) if p >= 0)
 
+# The two kinematic parts a part-split generator lifts separately (model.PartGenerator): the legs
+# and the upper body, both with the root, whose depth is fixed at 0.
+LEG_JOINTS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+UPPER_BODY_JOINTS: tuple[int, ...] = (0, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+
 LEFT_JOINTS: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
 RIGHT_JOINTS: tuple[int, ...] = (1, 2, 3, 14, 15, 16)
 # Each joint's mirror image (left <-> right, the others onto themselves): the joint that takes

@@ -8,7 +8,8 @@ Beyond the paper, each off by default (the `paper` preset unchanged): --ema-deca
 generator, exported), --rotation elepose (ElePose's learned elevation and rotations about the
 pose's upright axis), --lambda-deformation (the pairwise deformation loss) and --flow-prior (a frozen
 2D normalising flow's likelihood of the rotated reprojections, beside or, with --no-critic,
-instead of the critic).
+instead of the critic) and --part-split (the legs and the upper body lifted by two networks, each
+from its own part's 2D; lifter/distill.py makes one network of them).
 
 Under torchrun (`torchrun --nproc_per_node=N -m lifter.train ...`) it trains data-parallel: each
 process draws its own --batch-size batch and the gradients are averaged (lifter/distributed.py).
@@ -49,7 +50,7 @@ from lifter.geometry import (
 )
 from lifter.inference import pick_device
 from lifter.metrics import p_mpjpe
-from lifter.model import Critic, Generator, ModelConfig, count_parameters
+from lifter.model import AnyGenerator, Critic, ModelConfig, build_generator, count_parameters
 from lifter.wild_2d import WILD_SOURCES, load_wild_2d, parse_sources
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -218,7 +219,7 @@ class ValidationSet:
         poses = load_h36m(root, TRAIN_SUBJECTS, CAMERAS, cfg.val_frame_step, cfg.input_source)
         self.poses = poses.select(is_validation_frame(poses, cfg.val_frame_step))
 
-    def p_mpjpe(self, generator: Generator) -> float:
+    def p_mpjpe(self, generator: AnyGenerator) -> float:
         return float(p_mpjpe(*predict_in_mm(generator, self.poses)).mean())
 
 
@@ -243,11 +244,13 @@ class Views(NamedTuple):
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, device: torch.device):
+        if cfg.rotation == "elepose" and cfg.model.part_split:
+            raise SvmacError("rotation elepose needs the elevation head, which a part-split generator lacks")
         if cfg.rotation == "elepose" and not cfg.model.elevation_head:
             raise SvmacError("rotation elepose needs a generator with an elevation head (ModelConfig.elevation_head)")
         self.cfg = cfg
         self.device = device
-        self.generator = Generator(cfg.model).to(device)
+        self.generator = build_generator(cfg.model).to(device)
         self.critic = Critic(cfg.model).to(device)
         # fused: one kernel per optimiser step instead of a chain of elementwise ops (3 % of a CPU step)
         adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay, fused=True)
@@ -269,7 +272,7 @@ class Trainer:
             self.ema.n_averaged.zero_()
             self.ema.update_parameters(self.generator)  # the first update copies
 
-    def exported_generator(self) -> Generator:
+    def exported_generator(self) -> AnyGenerator:
         """The generator to validate as the run's result and to export: the EMA one when on."""
         return self.generator if self.ema is None else self.ema.module
 
@@ -636,6 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "elevation levels each pose, random azimuth about its upright axis, new elevations drawn "
                         "from a normal fitted to the batch's predicted ones (ElePose)")  # fmt: skip
     p.add_argument("--dropout", type=float, default=d.model.dropout, help="generator dropout (training only)")
+    p.add_argument("--part-split", action="store_true",
+                   help="lift the legs and the upper body with two networks, each seeing only its part's 2D "
+                        "(then python -m lifter.distill makes one network of them)")  # fmt: skip
     p.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
                    help="start from another run's network weights (and architecture); fresh optimisers")  # fmt: skip
     p.add_argument("--supervised-fraction", type=float, default=d.supervised_fraction,
@@ -728,7 +734,8 @@ def main(argv: list[str] | None = None) -> int:
         log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed, amp=args.amp,
         ema_decay=args.ema_decay,
         rotation=args.rotation, flow_prior=args.flow_prior,
-        model=ModelConfig(width=args.width, dropout=args.dropout, elevation_head=args.rotation == "elepose"),
+        model=ModelConfig(width=args.width, dropout=args.dropout, elevation_head=args.rotation == "elepose",
+                          part_split=args.part_split),  # fmt: skip
         weights=losses.LossWeights(**{name: getattr(args, f"lambda_{name}") for name in LAMBDAS}),
     )  # fmt: skip
     world, device = distributed.init(pick_device(args.device))  # torchrun's process group, if any

@@ -5,7 +5,8 @@ import torch
 from torch.testing import assert_close
 
 from lifter.geometry import CAMERA_DISTANCE, normalise_2d
-from lifter.model import Critic, Generator, ModelConfig, count_parameters
+from lifter.model import Critic, Generator, ModelConfig, PartGenerator, build_generator, count_parameters
+from lifter.skeleton import LEG_JOINTS, UPPER_BODY_JOINTS
 
 SMALL = ModelConfig(width=64)
 
@@ -149,3 +150,35 @@ def test_elevation_head_adds_an_angle_and_leaves_the_pose_and_camera(mode):
     plain = set(Generator(ModelConfig(width=32)).state_dict())
     extra = set(generator.state_dict()) - plain
     assert plain < set(generator.state_dict()) and extra and all(k.startswith("elevation_head.") for k in extra)
+
+
+# --- the part-split generator (svmac-train --part-split) ----------------------------------------
+
+
+def test_part_split_generator_lifts_each_part_from_its_own_2d_only():
+    torch.manual_seed(0)
+    generator = build_generator(ModelConfig(width=32, dropout=0.0, part_split=True)).eval()
+    assert isinstance(generator, PartGenerator)
+    assert sorted(set(LEG_JOINTS) | set(UPPER_BODY_JOINTS)) == list(range(17))
+    assert set(LEG_JOINTS) & set(UPPER_BODY_JOINTS) == {0}  # the root only
+    pose_2d = torch.randn(5, 17, 2)
+    pose_3d, camera, depth = generator(pose_2d)
+    assert pose_3d.shape == (5, 17, 3) and camera.shape == (5, 2, 3) and depth.shape == (5, 17)
+    assert (depth[:, 0] == 0).all()
+    legs, upper = list(LEG_JOINTS[1:]), list(UPPER_BODY_JOINTS[1:])
+    moved_arms = pose_2d.clone()
+    moved_arms[:, upper] += torch.randn(5, len(upper), 2)
+    _, camera_2, depth_2 = generator(moved_arms)
+    torch.testing.assert_close(depth_2[:, legs], depth[:, legs], rtol=0, atol=0)  # the legs never see the arms
+    assert not torch.allclose(depth_2[:, upper], depth[:, upper])
+    moved_legs = pose_2d.clone()
+    moved_legs[:, legs] += torch.randn(5, len(legs), 2)
+    _, camera_3, depth_3 = generator(moved_legs)
+    torch.testing.assert_close(depth_3[:, upper], depth[:, upper], rtol=0, atol=0)  # nor the upper body the legs
+    torch.testing.assert_close(camera_3, camera, rtol=0, atol=0)  # the camera comes from the upper body
+    assert not torch.allclose(depth_3[:, legs], depth[:, legs])
+
+
+def test_part_split_generator_has_no_elevation_head():
+    with pytest.raises(ValueError, match="elevation head"):
+        build_generator(ModelConfig(width=32, part_split=True, elevation_head=True))

@@ -22,6 +22,16 @@ def run(data_dir, out, *extra: str) -> int:
     return main(["--data", str(data_dir), "--out", str(out), *TINY, *extra])
 
 
+def same_states(run_a, run_b, parts: tuple[str, ...], step: int) -> tuple[dict, dict]:
+    """Both runs' checkpoints at step, with bit-identical tensors in each of parts; -> the two states."""
+    a, b = load_training_state(run_a / CHECKPOINT_NAME), load_training_state(run_b / CHECKPOINT_NAME)
+    assert a["step"] == b["step"] == step
+    for part in parts:
+        for name, tensor in a[part].items():
+            torch.testing.assert_close(tensor, b[part][name], rtol=0, atol=0, msg=f"{part}.{name}")
+    return a, b
+
+
 def test_outputs_and_log(data_dir, tmp_path):
     assert run(data_dir, tmp_path, "--steps", "4") == 0
     records = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
@@ -41,12 +51,7 @@ def test_resume_continues_exactly(data_dir, tmp_path):
     assert run(data_dir, tmp_path / "straight", "--steps", "6") == 0
     assert run(data_dir, tmp_path / "split", "--steps", "3") == 0
     assert run(data_dir, tmp_path / "split", "--steps", "6", "--resume") == 0
-    a = load_training_state(tmp_path / "straight" / CHECKPOINT_NAME)
-    b = load_training_state(tmp_path / "split" / CHECKPOINT_NAME)
-    assert a["step"] == b["step"] == 6
-    for part in ("generator", "critic"):
-        for name, tensor in a[part].items():
-            torch.testing.assert_close(tensor, b[part][name], rtol=0, atol=0, msg=f"{part}.{name}")
+    a, b = same_states(tmp_path / "straight", tmp_path / "split", ("generator", "critic"), step=6)
     for name in ("opt_g", "opt_d"):
         for key, state in a[name]["state"].items():
             torch.testing.assert_close(state["exp_avg"], b[name]["state"][key]["exp_avg"], rtol=0, atol=0)
