@@ -140,7 +140,7 @@ def main() -> None:
     lines = [header + " |", "|---" * (6 + len(THRESHOLDS_MM)) + "|"]
     for r in rows:
         reached = [f"{m} min" if (m := r["minutes_to"][str(t)]) is not None else "—" for t in THRESHOLDS_MM]
-        lines.append(f"| {r['label']} | {r['minutes']} ({r['own_minutes']}) | {r['steps']} | {r['steps_per_s']} | "
+        lines.append(f"| {r['label']} | {r['minutes']} ({r['own_minutes']}) | {r['steps']} | {r['steps_per_s'] or '—'} | "
                      f"{r['best_mm']} | {r['last_mm']} | " + " | ".join(reached) + " |")  # fmt: skip
     command = "python benchmarks/training_curves.py " + " ".join(
         "--run " + " ".join(f'"{x}"' if " " in x else x for x in run) for run in args.run

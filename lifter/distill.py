@@ -123,7 +123,7 @@ def distil(cfg: DistillConfig, out: Path, root: Path, resume: bool = False) -> P
         })  # fmt: skip
 
     out.mkdir(parents=True, exist_ok=True)
-    start, start_cpu = time.perf_counter(), time.process_time()
+    start, start_cpu, first_step = time.perf_counter(), time.process_time(), step
 
     def elapsed() -> float:
         return round(elapsed_before + time.perf_counter() - start, 1)
@@ -145,7 +145,8 @@ def distil(cfg: DistillConfig, out: Path, root: Path, resume: bool = False) -> P
             optimiser.step()
             ema.update_parameters(student)
             step += 1
-            record = {"step": step, "elapsed_s": elapsed(), "cpu_s": cpu(), "distillation": round(loss.item(), 6)}
+            record = {"step": step, "elapsed_s": elapsed(), "cpu_s": cpu(), "distillation": round(loss.item(), 6),
+                      "steps_per_s": round((step - first_step) / max(time.perf_counter() - start, 1e-9), 2)}  # fmt: skip
             if step % cfg.val_every == 0 or step == cfg.steps:
                 student.eval()
                 record[VAL_KEY] = round(validation.p_mpjpe(student), 2)
