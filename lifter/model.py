@@ -23,7 +23,8 @@ class ModelConfig:
     # elepose). Off by default, so weights without it load unchanged; inference ignores it.
     elevation_head: bool = False
     # Two generators, one for the legs and one for the upper body, each seeing only its own part's
-    # 2D (TIPSy's and LInKs' independent parts; model.PartGenerator). Off by default.
+    # 2D (after TIPSy, Hardy et al. 2022, whose parts each have their own critic; here both parts
+    # train together against the whole skeleton's losses; model.PartGenerator). Off by default.
     part_split: bool = False
 
     def to_dict(self) -> dict:
