@@ -126,11 +126,16 @@ class Tracker:
         self.tracks: list[Track] = []
         self.next_id = 0
 
+    def confirmed(self, track: Track) -> bool:
+        """Seen on confirm_hits frames: it survives missed frames and is searched for when hidden."""
+        return track.hits >= self.confirm_hits
+
     def live_tracks(self, frame: int) -> list[Track]:
         """Tracks that may still be matched at this frame (not unseen for longer than allowed; a track not
         confirmed yet, not unseen at all)."""
-        allowed = {id(t): self.max_missing if t.hits >= self.confirm_hits else 0 for t in self.tracks}
-        return [t for t in self.tracks if frame - t.last_frame - 1 <= allowed[id(t)]]
+        return [
+            t for t in self.tracks if frame - t.last_frame - 1 <= (self.max_missing if self.confirmed(t) else 0)
+        ]  # fmt: skip
 
     def predicted_boxes(self) -> dict[int, np.ndarray]:
         """Where each live track's person is expected in the next frame: id -> (4,) x0, y0, x1, y1."""
@@ -148,7 +153,7 @@ class Tracker:
         seen = self.seen_tracks()
         return [
             t for t in self.live_tracks(self.frame + 1)
-            if t.last_frame < self.frame and t.hits >= self.confirm_hits
+            if t.last_frame < self.frame and self.confirmed(t)
             and any(overlap_of_smaller(t.box, s.box) >= HIDDEN_OVERLAP for s in seen)
         ]  # fmt: skip
 
