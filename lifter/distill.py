@@ -38,6 +38,7 @@ from lifter.train import (
     TrainConfig,
     TrainingData,
     ValidationSet,
+    decayed_learning_rate,
 )
 
 
@@ -134,7 +135,7 @@ def distil(cfg: DistillConfig, out: Path, root: Path, resume: bool = False) -> P
     with open(out / LOG_NAME, "a") as log:
         while step < cfg.steps:
             for group in optimiser.param_groups:
-                group["lr"] = cfg.lr * cfg.lr_final_ratio ** (step / cfg.steps)
+                group["lr"] = decayed_learning_rate(cfg.lr, cfg.lr_final_ratio, step, cfg.steps)
             pose_2d = data.sample(cfg.batch_size)  # (B, 17, 2) the teacher's training inputs
             with torch.no_grad():
                 target = teacher(pose_2d)

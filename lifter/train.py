@@ -208,6 +208,11 @@ class TrainingData:
         return pose_2d[index], pose_3d[index]
 
 
+def decayed_learning_rate(lr: float, final_ratio: float, step: int, steps: int) -> float:
+    """The learning rate at step of an exponential decay from lr to lr * final_ratio at the last step."""
+    return lr * final_ratio ** (step / steps)
+
+
 class ValidationSet:
     """A fixed subset of the training subjects (S1, S5-S8: never S9/S11, which are evaluated once
     per shipped model): every val_frame_step-th frame, 4 cameras, held out of the training 2D.
@@ -322,7 +327,7 @@ class Trainer:
             raise SvmacError(f"checkpoint does not match this model ({str(err).splitlines()[0]})") from None
 
     def learning_rate(self) -> float:
-        return self.cfg.lr * self.cfg.lr_final_ratio ** (self.step / self.cfg.steps)
+        return decayed_learning_rate(self.cfg.lr, self.cfg.lr_final_ratio, self.step, self.cfg.steps)
 
     def views(self) -> int:
         return max(self.cfg.n_angles - 1, 1)  # with n = 1 one rotated view still feeds the critic
