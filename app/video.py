@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from app.clip import Clip, PoseTrack
+from app.look_back import RecentFrames, follow_back
 from app.motion import MotionOptions, clip_motion, worlds_of
 from app.pipeline import Lifter, prepare
 from app.video_io import Frame, ReadReport, VideoInfo, VideoWriter, open_clip
@@ -54,6 +55,10 @@ class VideoOptions:
     # model) is searched for on every frame while their track lives (search_for_hidden). On pose2sim
     # cam03 it keeps the man through most of his overlap with the woman (reports/video_tracking.md).
     search_hidden: bool = True
+    # A person whose track is confirmed is followed back through the frames before it started
+    # (app.look_back): the person detector finds a small or half-hidden person some frames late.
+    # Never in a causal run: a live stream cannot redraw frames it has shown.
+    look_back: bool = True
 
 
 @dataclass
@@ -147,6 +152,12 @@ def detect_and_track(
     detector = detector if for_video is None else for_video()
     rows: dict[int, TrackRows] = {}
     skipped = 0
+    # A track is no blip once this long (without_blips): then it is followed back, over at most one
+    # interval between searches before its first frame.
+    confirm_frames = max(1, math.ceil(options.min_track_s * reader.info.fps))
+    recent = None
+    if options.look_back and not options.causal and hasattr(detector, "follow_back"):
+        recent = RecentFrames(max_frames=options.redetect_every + confirm_frames)
     tic = time.perf_counter()
     for frame in reader:
         timing.decode += time.perf_counter() - tic
@@ -170,11 +181,40 @@ def detect_and_track(
         for track_id, person in zip(ids, prepared):
             append_row(rows.setdefault(int(track_id), TrackRows()), frame.index, person)
         timing.track += time.perf_counter() - tic
+        if recent is not None:
+            tic = time.perf_counter()
+            recent.add(frame, [p.detection.bbox for p in prepared])
+            for track_id in ids:
+                track = rows[int(track_id)]
+                if len(track.frames) == confirm_frames:
+                    earlier = follow_back(detector, recent, track.frames[0], track.bbox[0], DUPLICATE_IOU)
+                    rows[int(track_id)] = with_earlier_rows(track, earlier)
+            timing.detect += time.perf_counter() - tic
         progress(1)
         if options.max_frames is not None and frame.index + 1 >= options.max_frames:
             break
         tic = time.perf_counter()
     return rows, skipped
+
+
+def with_earlier_rows(track: TrackRows, earlier: list[tuple[int, DetectedPerson]]) -> TrackRows:
+    """The track with the people found on frames before its first, [(frame index, person)] oldest first,
+    put in front (those that cannot be lifted end the run: a track's rows stay consecutive)."""
+    rows = TrackRows()
+    for index, person in earlier:
+        try:
+            prepared = prepare(person)
+        except SvmacError:
+            rows = TrackRows()  # only the frames after the last one that could not be lifted
+            continue
+        append_row(rows, index, prepared)
+    if not rows.frames:
+        return track
+    for name in ("frames", "bbox", "keypoints_2d", "scores", "imputed", "detection_score", "detector_keypoints",
+                 "detector_scores", "detector_pose_3d_m"):  # fmt: skip
+        getattr(rows, name).extend(getattr(track, name))
+    rows.keypoint_format = track.keypoint_format
+    return rows
 
 
 def append_row(track: TrackRows, index: int, person) -> None:

@@ -7,6 +7,7 @@ landmarks (metres, origin between the hips), kept as a peer to compare the lifte
 """
 
 import copy
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -125,16 +126,20 @@ class MediaPipeDetector:
         came from). It remembers where the landmarks put each person it returned (MediaPipe's own
         tracking: the region their hips and body point imply) and looks there first on the next call:
         one landmark pass per person followed. detect searches with the person detector only for faces
-        other than the followed ones' (a person behind another is still found), without quarter turns (people in videos stand upright), at
-        min_score, over tiles as wide as the frame (tiles 1) and, on the first and every
-        fine_search_every-th search, also half as wide (tiles 2: people a quarter of the frame's height,
-        at four times the cost). benchmarks/video_tracking.py measures the choice."""
+        other than the followed ones' (a person behind another is still found), without quarter turns
+        (people in videos stand upright), at min_score, over tiles as wide as the frame (tiles 1) and, on
+        the fine searches, also half as wide (tiles 2: people a quarter of the frame's height, at four
+        times the cost). The first search is fine; a fine search that finds someone new makes the next
+        search fine too (people are still coming into view, or small ones the person detector scored
+        low a moment ago are scored higher now); one that finds nobody new doubles the number of
+        searches to the next, up to fine_search_every. benchmarks/video_tracking.py measures the choice."""
         if fine_search_every < 1:
             raise ValueError(f"fine_search_every must be at least 1, got {fine_search_every}")
         video = copy.copy(self)
         video._people = self._people.with_views(tiles=1, turns=(), min_score=min_score)
         video._fine_people = self._people.with_views(tiles=2, turns=(), min_score=min_score)
-        video._followed, video._searches, video._fine_search_every = [], 0, fine_search_every
+        video._followed, video._fine_search_every = [], fine_search_every
+        video._searches_to_fine, video._fine_gap = 0, 1  # the first search is fine
         return video
 
     def detect(self, image_rgb: np.ndarray) -> list[DetectedPerson]:
@@ -147,7 +152,11 @@ class MediaPipeDetector:
             for _, region in self._followed:
                 person = self._person_in(image_rgb, region, refine=False)
                 self._add_new(found, person and (replace(person[0], score=person[1]), *person[1:]))
-        self._search(image_rgb, self._search_views().find(image_rgb, turned=self.thorough), found)
+        views = self._search_views()
+        followed = len(found)
+        self._search(image_rgb, views.find(image_rgb, turned=self.thorough), found)
+        if self._followed is not None and views is self._fine_people:
+            self._schedule_fine_search(found_someone_new=len(found) > followed)
         if not found and self._followed is None and self._second_look is not None:
             self._search(image_rgb, self._second_look.find(image_rgb), found)  # a photo's second look
         found.sort(key=lambda f: -box_area(f[0].bbox))
@@ -166,12 +175,19 @@ class MediaPipeDetector:
             self._add_new(found, self._first_person_in(image, regions))
 
     def _search_views(self) -> PersonDetector:
-        """A photo detector's views; a video detector's finer views on its first and every
-        fine_search_every-th search."""
+        """A photo detector's views; a video detector's, fine or not as scheduled (for_video)."""
         if self._followed is None:
             return self._people
-        self._searches += 1
-        return self._fine_people if (self._searches - 1) % self._fine_search_every == 0 else self._people
+        if self._searches_to_fine > 0:
+            self._searches_to_fine -= 1
+            return self._people
+        return self._fine_people
+
+    def _schedule_fine_search(self, found_someone_new: bool) -> None:
+        """After a video detector's fine search: the next one at once when it found someone new, else
+        after twice as many searches as last time, at most fine_search_every."""
+        self._fine_gap = 1 if found_someone_new else min(2 * self._fine_gap, self._fine_search_every)
+        self._searches_to_fine = self._fine_gap - 1
 
     @staticmethod
     def _add_new(found: list["Found"], candidate: "Found | None") -> None:
@@ -205,6 +221,24 @@ class MediaPipeDetector:
         check_image(image_rgb)
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         return self._remember([self._person_in_box(image_rgb, box) for box in boxes])
+
+    def follow_back(self, images_rgb: Iterable[np.ndarray], box: np.ndarray) -> Iterator[DetectedPerson]:
+        """The person in box (4,) x0, y0, x1, y1 px of a frame, followed through the frames before it
+        (newest first), each from where the landmarks put them in the one after, as detect_in_boxes follows
+        people forward: yields the person on each frame, lazily, until the landmark model first loses them
+        or sees someone whose box overlaps the previous one less than FOLLOW_IOU (it jumped to somebody
+        else). Leaves a video detector's memory of its last frame as it was.
+
+        score: the landmark model's presence score."""
+        region, refine = region_from_box(np.asarray(box, np.float64), BOX_TO_REGION), self.refine
+        last_box = np.asarray(box, np.float64)
+        for image in images_rgb:
+            check_image(image)
+            found = self._person_in(image, region, refine)
+            if found is None or box_iou(found[0].bbox, last_box) < FOLLOW_IOU:
+                return
+            yield replace(found[0], score=found[1])
+            region, last_box, refine = found[2], found[0].bbox, False
 
     def _person_in_box(self, image: np.ndarray, box: np.ndarray) -> "Found | None":
         found = None

@@ -282,12 +282,53 @@ def test_a_video_detector_finds_the_woman_at_the_back_and_follows_everyone_with_
     assert detector._followed is None
 
 
+def test_a_video_detector_searches_finely_again_while_it_finds_someone_new(detector):
+    """The first search is fine (tiles 2); after a fine search that found someone new the next one is
+    fine too, after one that found nobody new the wait doubles, up to fine_search_every searches."""
+    video = detector.for_video(fine_search_every=6)
+
+    def fine_searches(count: int) -> list[bool]:
+        return [video._search_views() is video._fine_people for _ in range(count)]
+
+    assert fine_searches(1) == [True]
+    video._schedule_fine_search(found_someone_new=True)
+    assert fine_searches(1) == [True]
+    for wait in (2, 4, 6, 6):
+        video._schedule_fine_search(found_someone_new=False)
+        assert fine_searches(wait) == [False] * (wait - 1) + [True]
+    video._schedule_fine_search(found_someone_new=True)
+    assert fine_searches(1) == [True]
+    assert detector._search_views() is detector._people  # a photo detector: always its own views
+
+
+def test_a_person_is_followed_back_through_earlier_frames(detector, data_dir):
+    """follow_back: the people a video detector finds on frame 5, followed back through frames 4..0, are
+    where the photo detector finds them on each; the video detector's memory of frame 5 is left alone;
+    a box over nobody yields nobody, and no frame is looked at after the first loss."""
+    frames = video_frames(data_dir, 6)
+    video = detector.for_video()
+    people = video.detect(frames[5])
+    memory = list(video._followed)
+    for person, expected in zip(people[:2], (WOMAN_IN_FRONT, MAN)):
+        back = list(video.follow_back(frames[4::-1], person.bbox))
+        assert len(back) == 5
+        for frame, found in zip(frames[4::-1], back):
+            photo = max(detector.detect(frame), key=lambda p: iou(p.bbox, found.bbox))
+            assert iou(photo.bbox, found.bbox) > 0.8 and found.score > 0.9
+        assert iou(back[-1].bbox, expected) > 0.7
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(video._followed, memory))
+    looked = []
+    nobody = video.follow_back((looked.append(i) or frame for i, frame in enumerate(frames[4::-1])), [700, 0, 1000, 300])
+    assert list(nobody) == [] and looked == [0]
+
+
 def test_a_video_detectors_search_skips_the_people_it_follows(detector, data_dir):
     """On a search frame the followed people are found where they were; the person detector's regions
     inside their boxes (a half body found again) get no landmark run."""
     frames = video_frames(data_dir, 2)
     video = detector.for_video()
     first = video.detect(frames[0])
+    video._schedule_fine_search(found_someone_new=False)  # a coarse search next (fine ones see more people)
     runs = []
     landmarks_in = video._landmarks_in
     video._landmarks_in = lambda image, region: runs.append(region) or landmarks_in(image, region)

@@ -93,6 +93,34 @@ def test_a_person_merged_with_another_is_found_again(data_dir, tmp_path):
     assert man.main_id != woman.main_id
 
 
+def test_a_small_person_found_late_is_followed_back(data_dir, tmp_path):
+    """pose2sim cam02, frames 0-29: the person detector scores the small woman standing at the back too
+    low on frame 0 and finds her on frame 10's search (a second fine search, as frame 0's found people
+    new). Followed back through the frames before it, she is on one id from the clip's start; without
+    looking back only from frame 10 on."""
+    from app.output import person_record
+    from app.pipeline import Lifter
+    from app.video import VideoOptions, lift_clip
+    from detector_adapters.mediapipe_adapter import MediaPipeDetector
+
+    source = data_dir / "video" / "pose2sim_multiperson" / "cam02.mp4"
+    if not source.is_file():
+        pytest.skip(f"{source} is missing")
+    video = write_slice(tmp_path / "cam02.mp4", 0, 30, source=source)
+    labels = json.loads((LABELS_DIR / "pose2sim_cam02_people.json").read_text())
+    detector, lifter = MediaPipeDetector(), Lifter()
+    shares = {}
+    for look_back in (True, False):
+        result = lift_clip(video, "cam02.mp4", detector, lifter, VideoOptions(look_back=look_back), lambda _: None)
+        clip = result.clip
+        record = {"frames": [{"index": index, "people": [person_record(clip.tracks[column], row) for column, row in rows]}
+                             for index, rows in enumerate(clip.rows_by_frame())]}  # fmt: skip
+        score = score_ids(record, labels, MATCH_RADIUS_PX)["woman standing in the background, right"]
+        shares[look_back] = (score.main_share, score.switches)
+    assert shares[True][0] >= 0.9 and shares[True][1] == 0, shares
+    assert 0.5 <= shares[False][0] <= 0.7, shares
+
+
 def test_clip_json_is_valid_and_complete(clip_run):
     _, _, record = clip_run
     jsonschema.validate(record, SCHEMA)
