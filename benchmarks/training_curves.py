@@ -23,7 +23,7 @@ from cycler import cycler  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from lifter.checkpoint import atomic_write, write_report  # noqa: E402
-from lifter.train import VAL_EMA_KEY, VAL_KEY, read_train_log  # noqa: E402
+from lifter.train import VAL_EMA_KEY, VAL_KEY, chain_train_logs, read_train_log  # noqa: E402
 
 CLOCKS = {"wall": "elapsed_s", "cpu": "cpu_s"}  # --clock: the log field the curves run along
 THRESHOLDS_MM = (80.0, 70.0, 65.0, 60.0, 56.5, 45.0)  # 56.5: the paper (GT 2D); 45: this project's goal
@@ -61,19 +61,13 @@ def validation_curve(
     """(minutes, P-MPJPE mm) of every validation (log key `key`) along the chain of runs, and the
     minutes spent in the parents. parents: oldest first, each 'LOG' or 'LOG:STEP'."""
     seconds = CLOCKS[clock]
-    start = 0.0
-    minutes, values = [], []
-    for spec in parents:
-        parent_log, last_step = parent_part(spec)
-        records = [r for r in clock_records(parent_log, clock) if last_step is None or r["step"] <= last_step]
-        minutes += [start + r[seconds] / 60 for r in records if key in r]
-        values += [r[key] for r in records if key in r]
-        start += records[-1][seconds] / 60
-    for r in clock_records(log, clock):
-        if key in r:
-            minutes.append(start + r[seconds] / 60)
-            values.append(r[key])
-    return minutes, values, start
+    logs = [parent_part(spec) for spec in parents] + [(log, None)]
+    for path, _ in logs:
+        clock_records(path, clock)  # every log must have the clock
+    *before, own = chain_train_logs(logs)
+    minutes = [r[seconds] / 60 for records in before + [own] for r in records if key in r]
+    values = [r[key] for records in before + [own] for r in records if key in r]
+    return minutes, values, (before[-1][-1][seconds] / 60 if before else 0.0)
 
 
 def first_time_below(minutes: list[float], values: list[float], threshold: float) -> float | None:

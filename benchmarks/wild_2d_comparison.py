@@ -19,16 +19,17 @@ from lifter.checkpoint import load_generator, read_weights_metadata, write_repor
 from lifter.data import data_root
 from lifter.inference import lift_poses
 from lifter.mupots import load_mupots, score
-from lifter.train import LOG_NAME, VAL_EMA_KEY, VAL_KEY, WEIGHTS_NAME, read_train_log
+from lifter.train import LOG_NAME, VAL_EMA_KEY, VAL_KEY, WEIGHTS_NAME, chain_train_logs, read_train_log
 
 
-def validation_records(run_dir: Path, parent: Path | None) -> tuple[list[dict], float]:
-    """The run's log records with elapsed_s counted from the parent's start, and the parent's minutes."""
-    offset = 0.0
-    if parent is not None:
-        offset = read_train_log(parent / LOG_NAME)[-1]["elapsed_s"]
-    records = [{**r, "elapsed_s": r["elapsed_s"] + offset} for r in read_train_log(run_dir / LOG_NAME)]
-    return records, offset / 60
+def validation_records(run_dir: Path, parent: Path | None) -> tuple[list[dict], float, float | None]:
+    """The run's log records with elapsed_s and cpu_s counted from the parent's start, the parent's minutes,
+    and the run's own CPU seconds (None in logs from before cpu_s)."""
+    parents = [] if parent is None else [(parent / LOG_NAME, None)]
+    *before, records = chain_train_logs(parents + [(run_dir / LOG_NAME, None)])
+    parent_seconds = before[0][-1]["elapsed_s"] if before else 0.0
+    own_cpu_s = read_train_log(run_dir / LOG_NAME)[-1].get("cpu_s")
+    return records, parent_seconds / 60, own_cpu_s
 
 
 def ingredients(config: dict) -> str:
@@ -56,7 +57,7 @@ def ingredients(config: dict) -> str:
 
 
 def run_summary(run_dir: Path, parent: Path | None, mupots) -> dict:
-    records, parent_minutes = validation_records(run_dir, parent)
+    records, parent_minutes, own_cpu_s = validation_records(run_dir, parent)
     metadata = read_weights_metadata(run_dir / WEIGHTS_NAME)
     config = json.loads(metadata["train_config"])
     key = VAL_EMA_KEY if config.get("ema_decay") else VAL_KEY
@@ -64,7 +65,6 @@ def run_summary(run_dir: Path, parent: Path | None, mupots) -> dict:
     if not validation:
         sys.exit(f"error: {run_dir / LOG_NAME} has no {key} records (a log from before the S9/S11 change?)")
     raw = [(r["step"], r[VAL_KEY]) for r in records if VAL_KEY in r]
-    own_cpu_s = records[-1].get("cpu_s")  # logs from before cpu_s have none
     pred, _ = lift_poses(load_generator(run_dir / WEIGHTS_NAME), mupots.pose_2d)
     return {
         "run": str(run_dir),

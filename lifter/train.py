@@ -609,6 +609,19 @@ def read_train_log(path: Path) -> list[dict]:
     return records
 
 
+def chain_train_logs(logs: list[tuple[Path, int | None]]) -> list[list[dict]]:
+    """The logs of runs that each started from the one before (--init-from; oldest first), each cut after
+    its step when one is given (the checkpoint the next run started from), with elapsed_s and cpu_s counted
+    from the first run's start: a run's clocks include the compute behind it. -> records per log"""
+    chained, offsets = [], {"elapsed_s": 0.0, "cpu_s": 0.0}
+    for path, last_step in logs:
+        records = [r for r in read_train_log(path) if last_step is None or r["step"] <= last_step]
+        chained.append([{**r, **{clock: r[clock] + offsets[clock] for clock in offsets if clock in r}} for r in records])
+        for clock in offsets:
+            offsets[clock] += records[-1].get(clock, 0.0) if records else 0.0
+    return chained
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     w = d.weights

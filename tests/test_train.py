@@ -7,12 +7,22 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
 from lifter.checkpoint import load_generator, load_training_state, read_weights_metadata
-from lifter.train import CHECKPOINT_NAME, LOG_NAME, VAL_EMA_KEY, VAL_KEY, WEIGHTS_NAME, main, read_train_log
+from lifter.train import (
+    CHECKPOINT_NAME,
+    LOG_NAME,
+    VAL_EMA_KEY,
+    VAL_KEY,
+    WEIGHTS_NAME,
+    chain_train_logs,
+    main,
+    read_train_log,
+)
 
 TINY = ["--width", "32", "--batch-size", "16", "--train-frame-step", "50", "--val-frame-step", "400",
         "--device", "cpu", "--log-every", "2", "--val-every", "3"]  # fmt: skip
@@ -534,3 +544,21 @@ def test_read_train_log_chains_both_clocks_across_resumes(tmp_path):
     records = read_train_log(log)
     assert [r["elapsed_s"] for r in records] == [10.0, 20.0, 24.0, 29.0]
     assert [r.get("cpu_s") for r in records] == [6.0, 12.0, 15.0, None]
+
+
+def test_chain_train_logs_counts_each_run_from_the_first_ones_start(tmp_path):
+    # stage 1 ran to step 300 but stage 2 started from its step-200 checkpoint; stage 3 from stage 2's end
+    def write(name: str, lines: list[dict]) -> Path:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        return path
+
+    stage1 = write("s1.jsonl", [{"step": s, "elapsed_s": s / 10, "cpu_s": s / 20} for s in (100, 200, 300)])
+    stage2 = write("s2.jsonl", [{"step": 50, "elapsed_s": 7.0, "cpu_s": 5.0}, {"step": 100, "elapsed_s": 14.0}])
+    stage3 = write("s3.jsonl", [{"step": 10, "elapsed_s": 1.0, "cpu_s": 0.5}])
+    first, second, third = chain_train_logs([(stage1, 200), (stage2, None), (stage3, None)])
+    assert [r["step"] for r in first] == [100, 200]
+    assert [(r["elapsed_s"], r.get("cpu_s")) for r in first] == [(10.0, 5.0), (20.0, 10.0)]
+    assert [(r["elapsed_s"], r.get("cpu_s")) for r in second] == [(27.0, 15.0), (34.0, None)]
+    # stage 2's last record has no cpu_s: its CPU time is not known, so none is added for it
+    assert [(r["elapsed_s"], r["cpu_s"]) for r in third] == [(35.0, 10.5)]
