@@ -57,6 +57,14 @@ def dense_layer(n_in: int, n_out: int, slope: float, batch_norm: bool, dropout: 
     return layers
 
 
+def trunk(cfg: ModelConfig, n_in: int) -> nn.Sequential:
+    """The shared layers a generator's branches read: n_in 2D coordinates -> cfg.width features."""
+    return nn.Sequential(
+        *dense_layer(n_in, cfg.width, cfg.leaky_slope, True, cfg.dropout),
+        *[ResidualBlock(cfg.width, cfg.leaky_slope, True, cfg.dropout) for _ in range(cfg.trunk_blocks)],
+    )
+
+
 def branch(cfg: ModelConfig, n_out: int, dropout: float | None) -> nn.Sequential:
     blocks = [ResidualBlock(cfg.width, cfg.leaky_slope, True, dropout) for _ in range(cfg.branch_blocks)]
     return nn.Sequential(
@@ -79,11 +87,7 @@ class Generator(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        n_in = NUM_JOINTS * 2
-        self.trunk = nn.Sequential(
-            *dense_layer(n_in, cfg.width, cfg.leaky_slope, True, cfg.dropout),
-            *[ResidualBlock(cfg.width, cfg.leaky_slope, True, cfg.dropout) for _ in range(cfg.trunk_blocks)],
-        )
+        self.trunk = trunk(cfg, NUM_JOINTS * 2)
         self.pose_branch = branch(cfg, NUM_JOINTS - 1, cfg.dropout)
         self.camera_branch = branch(cfg, 6, None)
         if cfg.elevation_head:
@@ -155,10 +159,7 @@ class PartLifter(nn.Module):
         assert joints[0] == ROOT
         self.register_buffer("seen", torch.tensor(joints), persistent=False)  # (J_part,)
         self.register_buffer("lifted", torch.tensor(joints[1:]), persistent=False)  # the root's depth is 0
-        self.trunk = nn.Sequential(
-            *dense_layer(len(joints) * 2, cfg.width, cfg.leaky_slope, True, cfg.dropout),
-            *[ResidualBlock(cfg.width, cfg.leaky_slope, True, cfg.dropout) for _ in range(cfg.trunk_blocks)],
-        )
+        self.trunk = trunk(cfg, len(joints) * 2)
         self.pose_branch = branch(cfg, len(joints) - 1, cfg.dropout)
         self.camera_branch = branch(cfg, 6, None) if camera else None
         self.apply(init_weights)
