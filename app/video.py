@@ -154,7 +154,7 @@ def detect_and_track(
     skipped = 0
     # A track is no blip once this long (without_blips): then it is followed back, over at most one
     # interval between searches before its first frame.
-    confirm_frames = max(1, math.ceil(options.min_track_s * reader.info.fps))
+    confirm_frames = min_track_frames(options.min_track_s, reader.info.fps)
     recent = None
     if options.look_back and not options.causal and hasattr(detector, "follow_back"):
         recent = RecentFrames(max_frames=options.redetect_every + confirm_frames)
@@ -296,9 +296,14 @@ def build_tracks(rows: dict[int, TrackRows], fps: float, lifter: Lifter, options
     return tracks
 
 
+def min_track_frames(min_track_s: float, fps: float) -> int:
+    """The frames a track must be seen on not to be a blip (at least one)."""
+    return max(1, math.ceil(min_track_s * fps))
+
+
 def without_blips(rows: dict[int, TrackRows], fps: float, frames_read: int, min_track_s: float) -> dict[int, TrackRows]:
     """The tracks seen for at least min_track_s (never asking more than half of a short clip)."""
-    needed = max(1, min(math.ceil(min_track_s * fps), frames_read // 2))
+    needed = min(min_track_frames(min_track_s, fps), max(1, frames_read // 2))
     return {track_id: track for track_id, track in rows.items() if len(track.frames) >= needed}
 
 
