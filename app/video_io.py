@@ -116,6 +116,11 @@ class VideoFileReader:
         with native_stderr_captured(complaints):
             capture = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
             opened = capture.isOpened()
+            # A phone's portrait clip is stored turned, with the turn in its header: frames (and the
+            # width and height below) come out upright, as players show them. OpenCV's default today;
+            # asked for here so the tool does not rest on it.
+            if opened:
+                capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         if not opened:
             capture.release()
             raise SvmacError(f"{self.path}: cannot decode as a video ({self.reason(complaints)})")

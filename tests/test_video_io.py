@@ -166,6 +166,34 @@ def test_variable_frame_rate_uses_the_file_timestamps(tmp_path):
     assert sum(1 for _ in constant) == 20 and not constant.report.variable_frame_rate()
 
 
+def test_phone_rotation_is_applied(tmp_path):
+    """A phone stores a portrait clip as landscape frames plus a turn in the track header (tkhd's display
+    matrix). Frames come out upright, as players show them (FFmpeg's own autorotation turns this matrix
+    a quarter turn counter-clockwise), and the clip's width and height are the upright frame's, so the
+    size check on every frame holds."""
+    writer = cv2.VideoWriter(str(tmp_path / "landscape.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (64, 48))
+    marked = np.zeros((48, 64, 3), np.uint8)
+    marked[:16, :16] = 255  # a white corner, top left as stored
+    for _ in range(5):
+        writer.write(marked)
+    writer.release()
+
+    def quarter_turn(tkhd: bytes) -> bytes:
+        matrix_at = 40 if tkhd[0] == 0 else 52  # after the version-0 or version-1 times
+        matrix = struct.pack(">9i", 0, -65536, 0, 65536, 0, 0, 0, 0, 1 << 30)  # 16.16 fixed point; w 2.30
+        return tkhd[:matrix_at] + matrix + tkhd[matrix_at + 36 :]
+
+    landscape = (tmp_path / "landscape.mp4").read_bytes()
+    phone = tmp_path / "phone.mp4"
+    phone.write_bytes(replace_mp4_box(landscape, [b"moov", b"trak", b"tkhd"], quarter_turn))
+    reader = open_clip(phone)
+    frames = [frame.rgb for frame in reader]
+    assert len(frames) == 5 and (reader.info.width, reader.info.height) == (48, 64)
+    upright = np.rot90(marked, 1)  # (64, 48, 3): the corner is now bottom left
+    assert frames[0].shape == upright.shape
+    assert np.abs(frames[0].astype(int) - upright).mean() < 8  # lossy codec
+
+
 def test_frame_folder_is_read_in_number_order(tmp_path):
     for index in (10, 2, 1):  # frame_10 sorts before frame_2 as text; numbers decide
         cv2.imwrite(str(tmp_path / f"frame_{index}.png"), colour_frame(index)[..., ::-1])
