@@ -181,8 +181,18 @@ class VideoFileReader:
             self.close()
         report.ended_early = 0 < report.frames < self.info.announced_frames and bool(report.damage)
         if report.frames == 0:
-            detail = f" ({report.damage[-1]})" if report.damage else ""
-            raise SvmacError(f"{self.path}: no frame could be decoded{detail}")
+            raise SvmacError(f"{self.path}: no frame could be decoded{self.undecodable(report.damage)}")
+
+    @staticmethod
+    def undecodable(damage: list[str]) -> str:
+        """Why a file that opened gave no frame, for its one-line error ('' when FFmpeg said nothing)."""
+        if any("hardware accelerated AV1" in message for message in damage):
+            # opencv-python's FFmpeg has no software AV1 decoder (no dav1d, no libaom).
+            return (
+                " (AV1 video: this OpenCV build decodes AV1 only with a hardware decoder; "
+                "re-encode it first, e.g. ffmpeg -i IN -c:v libx264 -crf 18 OUT.mp4)"
+            )
+        return f" ({damage[-1]})" if damage else ""
 
     def close(self) -> None:
         self._capture.release()

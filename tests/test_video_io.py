@@ -132,6 +132,22 @@ def test_unknown_codec_is_named(tmp_path):
     assert "codec" in error_line(foreign)
 
 
+def test_av1_without_a_decoder_says_so():
+    """AV1 (YouTube downloads, recent phones): opencv-python's FFmpeg opens the file but has no software
+    decoder for it. tests/data/gray_av1.mp4: 5 grey 64x48 frames, made with
+    `ffmpeg -f lavfi -i color=c=gray:s=64x48:r=25:d=0.2 -c:v libaom-av1 -cpu-used 8 gray_av1.mp4`.
+    Where a build does decode it, the frames must be those grey ones instead."""
+    av1 = Path(__file__).resolve().parent / "data" / "gray_av1.mp4"
+    try:
+        frames = [frame.rgb for frame in open_clip(av1)]
+    except SvmacError as err:
+        message = str(err)
+        assert "\n" not in message and "AV1 video" in message and "re-encode" in message
+    else:
+        assert len(frames) == 5 and frames[0].shape == (48, 64, 3)
+        assert abs(float(np.mean(frames[0])) - 128) < 12
+
+
 def test_truncated_stream_keeps_its_readable_part(tmp_path):
     """A Matroska file cut mid-stream still opens: the frames before the cut are read and the
     report says the file ended early, quoting the decoder."""
