@@ -11,13 +11,29 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lifter.errors import SvmacError
 
-IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_EXTENSIONS: tuple[str, ...] = (
+    *(".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".avif"),
+    *(".heic", ".heif"),  # with pillow-heif, below
+)
+# iPhones save photos as HEIC, which Pillow reads only through the optional pillow-heif plugin (its
+# wheels carry the GPL x265 encoder, so it is an extra, not a dependency): pip install "svmac[heic]".
+HEIF_EXTENSIONS: tuple[str, ...] = (".heic", ".heif")
+HEIF_HINT = 'pip install "pillow-heif==1.8.1" (or the svmac[heic] extra)'
 # Beyond this a photo is a mistake or a decompression bomb; 100 MP is more than any camera phone.
 MAX_PIXELS = 100_000_000
 
 
 def is_image_path(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def register_heif_reader(path: Path) -> None:
+    """Teach Pillow HEIC/HEIF before opening one; a clear line when the optional plugin is missing."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        raise SvmacError(f"{path}: a HEIC/HEIF photo needs the optional reader: {HEIF_HINT}") from None
+    register_heif_opener()  # idempotent
 
 
 def to_rgb_uint8(image: Image.Image) -> np.ndarray:
@@ -49,6 +65,8 @@ def load_image(path: str | Path) -> np.ndarray:
         raise SvmacError(f"{path}: no such file")
     if path.is_dir():
         raise SvmacError(f"{path}: is a folder, not an image")
+    if path.suffix.lower() in HEIF_EXTENSIONS:
+        register_heif_reader(path)
     try:
         with Image.open(path) as image:
             width, height = image.size

@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -85,3 +87,26 @@ def test_huge_image_is_refused_before_decoding(packaged_photo, monkeypatch):
 def test_image_extensions_are_case_insensitive(tmp_path):
     assert is_image_path(tmp_path / "a.JPG") and is_image_path(tmp_path / "b.Png")
     assert not is_image_path(tmp_path / "notes.txt")
+
+
+def test_avif_and_heic_photos_read(packaged_photo, tmp_path):
+    """AVIF (Pillow itself) and HEIC, iPhones' format (the optional pillow-heif plugin, in the test extra)."""
+    pytest.importorskip("pillow_heif")
+    upright = np.asarray(Image.open(packaged_photo).convert("RGB"))
+    for name in ("photo.avif", "photo.HEIC"):
+        if name.endswith("HEIC"):
+            image_io.register_heif_reader(tmp_path / name)  # Pillow can write HEIC once taught
+        Image.fromarray(upright).save(tmp_path / name, quality=90)
+        assert is_image_path(tmp_path / name)
+        image = load_image(tmp_path / name)
+        assert image.shape == (600, 512, 3) and image.dtype == np.uint8
+        assert np.abs(image.astype(int) - upright).mean() < 6, name  # lossy re-encoding only
+
+
+def test_heic_without_its_plugin_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # import fails as if not installed
+    photo = tmp_path / "IMG_0001.heic"
+    photo.write_bytes(b"\x00\x00\x00\x18ftypheic")
+    with pytest.raises(SvmacError, match="pillow-heif") as caught:
+        load_image(photo)
+    assert "\n" not in str(caught.value)
