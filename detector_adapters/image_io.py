@@ -11,14 +11,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lifter.errors import SvmacError
 
-IMAGE_EXTENSIONS: tuple[str, ...] = (
-    *(".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".avif"),
-    *(".heic", ".heif"),  # with pillow-heif, below
-)
 # iPhones save photos as HEIC, which Pillow reads only through the optional pillow-heif plugin (its
 # wheels carry the GPL x265 encoder, so it is an extra, not a dependency): pip install "svmac[heic]".
 HEIF_EXTENSIONS: tuple[str, ...] = (".heic", ".heif")
 HEIF_HINT = 'pip install "pillow-heif==1.8.1" (or the svmac[heic] extra)'
+PILLOW_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".avif")
+IMAGE_EXTENSIONS: tuple[str, ...] = PILLOW_EXTENSIONS + HEIF_EXTENSIONS
 # Beyond this a photo is a mistake or a decompression bomb; 100 MP is more than any camera phone.
 MAX_PIXELS = 100_000_000
 
