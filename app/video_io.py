@@ -3,8 +3,9 @@
 Reading goes through OpenCV's FFmpeg backend (the opencv-python wheel bundles FFmpeg, so
 mp4, avi, mov, mkv and webm decode on any machine). FFmpeg reports damage on its own stderr
 from C code; that text is caught and turned into the one-line reasons the tool prints,
-instead of reaching the user's terminal as a stream of cryptic lines. A folder of numbered
-images reads as a clip too.
+instead of reaching the user's terminal as a stream of cryptic lines. AV1, which that FFmpeg
+cannot decode without a hardware decoder, is decoded by PyAV's FFmpeg (it carries dav1d).
+A folder of numbered images reads as a clip too.
 """
 
 import contextlib
@@ -12,7 +13,7 @@ import ctypes
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,9 @@ MAX_FPS = 1000.0
 VFR_TOLERANCE = 0.25
 # mp4v (MPEG-4 Part 2) is the codec every opencv-python wheel can encode; H.264 needs a system FFmpeg.
 WRITER_FOURCC = "mp4v"
+# Codecs (as OpenCV's FourCC names them) that opencv-python's FFmpeg has no software decoder for,
+# decoded with PyAV instead: AV1 (YouTube downloads, recent phones).
+PYAV_CODECS: frozenset[str] = frozenset({"AV01"})
 
 
 def is_video_path(path: Path) -> bool:
@@ -138,7 +142,11 @@ class VideoFileReader:
         announced = int(max(capture.get(cv2.CAP_PROP_FRAME_COUNT), 0))
         self.info = VideoInfo(self.path, width, height, fps, announced, tuple(notes))
         self.report = ReadReport()
+        self.codec = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1").upper()
         self._capture = capture
+        if self.codec in PYAV_CODECS:  # OpenCV measured the clip above; PyAV decodes it
+            capture.release()
+            self._capture = None
 
     @staticmethod
     def reason(complaints: list[str]) -> str:
@@ -151,51 +159,77 @@ class VideoFileReader:
         return messages[0] if messages else "damaged, truncated, or not a video file"
 
     def __iter__(self) -> Iterator[Frame]:
-        import cv2
-
-        report, capture = self.report, self._capture
+        report = self.report
+        decoded = self._opencv_decoded() if self._capture is not None else self._pyav_decoded()
         try:
-            while True:
-                complaints: list[str] = []
-                with native_stderr_captured(complaints):
-                    ok, bgr = capture.read()
-                    stamp_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
-                for message in map(plain_message, complaints):
-                    if message not in report.damage:
-                        report.damage.append(message)
-                if not ok:
-                    break
-                if bgr.shape[:2] != (self.info.height, self.info.width):
+            for rgb, stamp_s in decoded:
+                if rgb.shape[:2] != (self.info.height, self.info.width):
                     raise SvmacError(
-                        f"{self.path}: frame {report.frames} is {bgr.shape[1]}x{bgr.shape[0]}, "
+                        f"{self.path}: frame {report.frames} is {rgb.shape[1]}x{rgb.shape[0]}, "
                         f"the clip {self.info.width}x{self.info.height}; frame size changes are not supported"
                     )
-                time_s = stamp_ms / 1000.0
+                time_s = stamp_s
                 # Some streams carry no timestamps (always 0): count frames at the nominal rate instead.
                 if report.times_s and not time_s > report.times_s[-1]:
                     time_s = report.times_s[-1] + 1.0 / self.info.fps
                 report.times_s.append(time_s)
                 report.frames += 1  # counted before the yield: a caller may stop after any frame
-                yield Frame(report.frames - 1, time_s - report.times_s[0], cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                yield Frame(report.frames - 1, time_s - report.times_s[0], rgb)
         finally:
+            decoded.close()
             self.close()
         report.ended_early = 0 < report.frames < self.info.announced_frames and bool(report.damage)
         if report.frames == 0:
-            raise SvmacError(f"{self.path}: no frame could be decoded{self.undecodable(report.damage)}")
+            detail = f" ({report.damage[-1]})" if report.damage else ""
+            raise SvmacError(f"{self.path}: no frame could be decoded{detail}")
 
-    @staticmethod
-    def undecodable(damage: list[str]) -> str:
-        """Why a file that opened gave no frame, for its one-line error ('' when FFmpeg said nothing)."""
-        if any("hardware accelerated AV1" in message for message in damage):
-            # opencv-python's FFmpeg has no software AV1 decoder (no dav1d, no libaom).
-            return (
-                " (AV1 video: this OpenCV build decodes AV1 only with a hardware decoder; "
-                "re-encode it first, e.g. ffmpeg -i IN -c:v libx264 -crf 18 OUT.mp4)"
-            )
-        return f" ({damage[-1]})" if damage else ""
+    def _note_damage(self, messages: Iterable[str]) -> None:
+        for message in map(plain_message, messages):
+            if message not in self.report.damage:
+                self.report.damage.append(message)
+
+    def _opencv_decoded(self) -> Iterator[tuple[np.ndarray, float]]:
+        """(frame (H, W, 3) uint8 RGB, its timestamp s) until the stream ends or breaks."""
+        import cv2
+
+        while True:
+            complaints: list[str] = []
+            with native_stderr_captured(complaints):
+                ok, bgr = self._capture.read()
+                stamp_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+            self._note_damage(complaints)
+            if not ok:
+                return
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), stamp_ms / 1000.0
+
+    def _pyav_decoded(self) -> Iterator[tuple[np.ndarray, float]]:
+        """As _opencv_decoded, through PyAV; FFmpeg's warnings and errors become the report's damage."""
+        import av
+        import av.logging
+
+        level = av.logging.get_level()
+        av.logging.set_level(av.logging.WARNING)  # PyAV passes on nothing by default; caught, not printed
+        with av.logging.Capture(local=False) as logs:  # decoder threads too
+            try:
+                with av.open(str(self.path)) as container:
+                    stream = container.streams.video[0]
+                    stream.thread_type = "AUTO"
+                    for frame in container.decode(stream):
+                        rgb = frame.to_ndarray(format="rgb24")  # as stored
+                        # Upright, as OpenCV turns the other codecs: the header's turn, counter-clockwise.
+                        turns = round(frame.rotation / 90) % 4
+                        if turns:
+                            rgb = np.ascontiguousarray(np.rot90(rgb, turns))
+                        yield rgb, 0.0 if frame.time is None else float(frame.time)
+            except av.error.FFmpegError as err:
+                logs.append((av.logging.ERROR, "", str(err)))
+            finally:
+                av.logging.set_level(level)
+                self._note_damage(message.strip() for _, _, message in logs)
 
     def close(self) -> None:
-        self._capture.release()
+        if self._capture is not None:
+            self._capture.release()
 
 
 def frame_number(path: Path) -> int:
