@@ -32,6 +32,12 @@ def detector_description(detector) -> dict:
     return info
 
 
+def finite_or_none(value: float, digits: int) -> float | None:
+    """A number rounded for the JSON, or None (null) for NaN: JSON has no NaN (e.g. the person score of a
+    frame where optical flow, not the detector, found the person)."""
+    return round(float(value), digits) if np.isfinite(value) else None
+
+
 def rounded(array: np.ndarray, digits: int) -> list:
     """Plain nested lists, rounded so the JSON stays readable (sub-pixel, sub-millimetre)."""
     return np.round(np.asarray(array, dtype=np.float64), digits).tolist()
@@ -51,7 +57,7 @@ def person_record(track: PoseTrack, row: int, motion: TrackMotion | None = None)
         }
     record = {
         "id": int(track.track_id),
-        "score": None if track.detection_score is None else round(float(track.detection_score[row]), 4),
+        "score": None if track.detection_score is None else finite_or_none(track.detection_score[row], 4),
         "bbox": rounded(track.bbox[row], 2),
         "keypoints_2d": rounded(track.keypoints_2d[row], 2),
         "scores": rounded(track.scores[row], 4),

@@ -157,8 +157,16 @@ class Tracker:
             and any(overlap_of_smaller(t.box, s.box) >= HIDDEN_OVERLAP for s in seen)
         ]  # fmt: skip
 
-    def update(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> list[int]:
-        """The next frame's N detections: boxes (N, 4), keypoints (N, 17, 2), scores (N, 17).
+    def update(
+        self,
+        boxes: np.ndarray,
+        keypoints: np.ndarray,
+        scores: np.ndarray,
+        followed: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> list[int]:
+        """The next frame's N detections: boxes (N, 4), keypoints (N, 17, 2), scores (N, 17). followed: track
+        id -> (keypoints (17, 2), visible (17,)) where optical flow carried that track's joints into this frame,
+        compared instead of the constant-velocity prediction.
         Returns one track id per detection, in order."""
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, NUM_JOINTS, 2)
@@ -170,10 +178,13 @@ class Tracker:
         visible = (scores >= self.min_score) & np.isfinite(keypoints).all(-1)  # (N, 17)
 
         costs = np.full((len(self.tracks), len(boxes)), NO_MATCH)  # (tracks, detections)
+        followed = followed or {}
         for row, track in enumerate(self.tracks):
-            box, joints = track.predicted_box(self.frame), track.predicted_keypoints(self.frame)
+            box, joints, seen = track.predicted_box(self.frame), track.predicted_keypoints(self.frame), track.visible
+            if track.track_id in followed:
+                joints, seen = followed[track.track_id]
             for column in range(len(boxes)):
-                cost = match_cost(box, joints, track.visible, boxes[column], keypoints[column], visible[column])
+                cost = match_cost(box, joints, seen, boxes[column], keypoints[column], visible[column])
                 if cost <= self.max_cost:
                     costs[row, column] = cost
         ids = [-1] * len(boxes)
@@ -205,6 +216,11 @@ class Tracker:
         else:
             track.velocity = VELOCITY_UPDATE * motion + (1 - VELOCITY_UPDATE) * track.velocity
         track.box, track.last_frame, track.hits = box.copy(), self.frame, track.hits + 1
+
+    def correct(self, track: Track, box: np.ndarray, keypoints: np.ndarray, visible: np.ndarray) -> None:
+        """Put box and keypoints in place of what this frame's match gave a track (a detection found to be
+        someone else's); its velocity and count stay."""
+        track.box, track.keypoints, track.visible = box.copy(), keypoints.copy(), visible.copy()
 
     def start(self, box: np.ndarray, keypoints: np.ndarray, visible: np.ndarray) -> int:
         track = Track(self.next_id, box.copy(), keypoints.copy(), visible.copy(), np.zeros(2), self.frame)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from app.clip import Clip, PoseTrack
+from app.flow_follow import FlowFollowing
 from app.look_back import RecentFrames, follow_back
 from app.motion import MotionOptions, clip_motion, worlds_of
 from app.pipeline import Lifter, prepare
@@ -59,6 +60,11 @@ class VideoOptions:
     # (app.look_back): the person detector finds a small or half-hidden person some frames late.
     # Never in a causal run: a live stream cannot redraw frames it has shown.
     look_back: bool = True
+    # People who overlap someone are followed by optical flow too (app.flow_follow): a detection that
+    # disagrees with it (the other person's skeleton given for their region) is dropped, and where the
+    # detector loses them flow carries them, at most flow_follow.MAX_FOLLOW_S at a time. On pose2sim cam03
+    # it keeps the man through his overlap with the woman (reports/video_tracking.md).
+    flow_follow: bool = True
 
 
 @dataclass
@@ -158,6 +164,7 @@ def detect_and_track(
     recent = None
     if options.look_back and not options.causal and hasattr(detector, "follow_back"):
         recent = RecentFrames(max_frames=options.redetect_every + confirm_frames)
+    flow = FlowFollowing(reader.info.fps, DUPLICATE_IOU) if options.flow_follow else None
     tic = time.perf_counter()
     for frame in reader:
         timing.decode += time.perf_counter() - tic
@@ -171,14 +178,18 @@ def detect_and_track(
                 prepared.append(prepare(person))
             except SvmacError:
                 skipped += 1
+        flowed = None if flow is None else flow.predict(tracker, frame.rgb)
         if prepared:
             boxes = np.stack([p.detection.bbox for p in prepared])  # (N, 4)
             ids = tracker.update(
-                boxes, np.stack([p.keypoints_2d for p in prepared]), np.stack([p.scores for p in prepared])
+                boxes, np.stack([p.keypoints_2d for p in prepared]), np.stack([p.scores for p in prepared]), flowed
             )
         else:
-            ids = tracker.update(np.zeros((0, 4)), np.zeros((0, 17, 2)), np.zeros((0, 17)))
-        for track_id, person in zip(ids, prepared):
+            ids = tracker.update(np.zeros((0, 4)), np.zeros((0, 17, 2)), np.zeros((0, 17)), flowed)
+        found = dict(zip(ids, prepared))
+        if flow is not None:
+            found = flow.settle(tracker, found)
+        for track_id, person in found.items():
             append_row(rows.setdefault(int(track_id), TrackRows()), frame.index, person)
         timing.track += time.perf_counter() - tic
         if recent is not None:
