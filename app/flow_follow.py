@@ -46,6 +46,9 @@ SEEN_SCORE = 0.5
 # of the person's size (box diagonal) of the flow's: flow and the landmark model agree to ~0.02 on one
 # person's torso, while a skeleton merged with someone else's is pulled ~0.1 away (pose2sim cam03).
 AGREE_SHARE = 0.05
+# People whose boxes share this much of the smaller one overlap: the landmark model starts to pull one's
+# skeleton towards the other's face well before their bodies cover each other (pose2sim cam03: at 0.3).
+OVERLAP = 0.1
 # Shoulders and hips (H36M-17): where a detection and flow's skeleton are compared.
 TORSO = [JOINT_NAMES.index(name) for name in ("LShoulder", "RShoulder", "LHip", "RHip")]
 
@@ -156,7 +159,7 @@ class FlowFollowing:
         """Before tracker.update: track id -> (keypoints (17, 2), visible (17,)) where flow carries the joints
         of each confirmed person seen on the previous frame overlapping someone else seen there (or carried
         by flow there), unless someone larger overlaps them."""
-        from app.tracking import HIDDEN_OVERLAP, box_size, overlap_of_smaller
+        from app.tracking import box_size, overlap_of_smaller
 
         self.flowed = {}
         if self.previous_rgb is None:
@@ -168,7 +171,7 @@ class FlowFollowing:
             if track is None or not tracker.confirmed(track):
                 continue
             overlapping = [p.bbox for i, p in self.last.items() if i != track_id and
-                           overlap_of_smaller(last.bbox, p.bbox) >= HIDDEN_OVERLAP]  # fmt: skip
+                           overlap_of_smaller(last.bbox, p.bbox) >= OVERLAP]  # fmt: skip
             if not overlapping and self.followed_for.get(track_id, 0) == 0:
                 continue  # apart from everyone: the landmark model does not confuse them
             if any(box_size(box) > box_size(last.bbox) for box in overlapping):
