@@ -141,10 +141,8 @@ def followed_person(last: DetectedPerson, step: FlowStep, detected_scores: np.nd
 
 
 class FlowFollowing:
-    """People who overlap someone are followed by optical flow (app.flow_follow) from one frame to the next:
-    the tracker matches them only to a detection that agrees with where flow carried their joints, and
-    where no detection does (the landmark model gave their region the other person's skeleton), the flow's
-    skeleton is their row, for at most MAX_FOLLOW_S in a row."""
+    """A clip's people who overlap someone, followed by flow from frame to frame (the module's docstring):
+    predict before the tracker matches a frame's detections, settle after."""
 
     def __init__(self, fps: float, duplicate_iou: float) -> None:
         self.max_frames = max(1, math.floor(MAX_FOLLOW_S * fps))
@@ -153,7 +151,7 @@ class FlowFollowing:
         self.last: dict[int, DetectedPerson] = {}  # track id -> its person on the previous frame
         self.followed_for: dict[int, int] = {}  # track id -> frames carried by flow alone, in a row
         self.detected_scores: dict[int, np.ndarray] = {}  # track id -> its last detection's joint scores (K,)
-        self.flowed: dict[int, PreparedPerson] = {}  # track id ->: flow's skeleton on this frame
+        self.flowed: dict[int, PreparedPerson] = {}  # track id -> the flow's skeleton on this frame
 
     def predict(self, tracker: "Tracker", rgb: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Before tracker.update: track id -> (keypoints (17, 2), visible (17,)) where flow carries the joints
@@ -218,7 +216,8 @@ class FlowFollowing:
             carried.add(track_id)
         self.followed_for = {i: self.followed_for.get(i, 0) + 1 for i in carried}
         self.last = {i: p.detection for i, p in settled.items()}
-        for track_id, person in found.items():
-            if track_id not in carried:
-                self.detected_scores[track_id] = person.detection.scores
+        detected = {i: p.detection.scores for i, p in found.items() if i not in carried}
+        self.detected_scores = {
+            i: detected.get(i, self.detected_scores.get(i, settled[i].detection.scores)) for i in settled
+        }
         return settled
