@@ -53,8 +53,8 @@ class VideoOptions:
     # 1-3 frame tracks and no real person seen for under 0.25 s (reports/video_tracking.md).
     min_track_s: float = 0.1
     # Someone lost where another person is seen (hidden behind them, or merged with them by the landmark
-    # model) is searched for on every frame while their track lives (search_for_hidden). On pose2sim
-    # cam03 it keeps the man through most of his overlap with the woman (reports/video_tracking.md).
+    # model) is searched for on every frame while their track lives (search_for_hidden). Without it, on
+    # pose2sim cam03 the man's track splits in two during his overlap with the woman (reports/video_tracking.md).
     search_hidden: bool = True
     # A person whose track is confirmed is followed back through the frames before it started
     # (app.look_back): the person detector finds a small or half-hidden person some frames late.
