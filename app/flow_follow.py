@@ -34,7 +34,7 @@ WINDOW_PX = 31
 PYRAMID_LEVELS = 4
 # A joint is followed when the round trip brings it back within this many pixels of where it was.
 MAX_ROUND_TRIP_PX = 2.0
-# Joints the detector showed (score >= 0.5) that flow must follow both ways to keep the person.
+# Share of the joints the last detection saw (SEEN_SCORE) that flow must follow both ways to keep the person.
 MIN_FOLLOWED_SHARE = 0.5
 # Around the person's box, this much of its size on each side is handed to the flow (not the whole frame).
 MARGIN = 0.25
