@@ -204,6 +204,14 @@ def compare_half_rate(clips: list[Path]) -> dict:
     return results
 
 
+def person_cells(s: dict) -> str:
+    """A labelled person's scores (label_scores) as the report's last table cells."""
+    return (
+        f"| {100 * s['main_id_share']:.0f} % | {s['id_switches']} | {'yes' if s['meets_target'] else 'no'} "
+        f"| {100 * s['main_id_share_close']:.0f} % |"
+    )
+
+
 def half_rate_lines(results: dict) -> list[str]:
     lines = [
         "",
@@ -220,10 +228,7 @@ def half_rate_lines(results: dict) -> list[str]:
     for clip, runs in results.items():
         for flow, scored in runs.items():
             for person, s in scored["people"].items():
-                lines.append(
-                    f"| {clip} | {flow} | {person} | {100 * s['main_id_share']:.0f} % | {s['id_switches']} "
-                    f"| {'yes' if s['meets_target'] else 'no'} | {100 * s['main_id_share_close']:.0f} % |"
-                )
+                lines.append(f"| {clip} | {flow} | {person} {person_cells(s)}")
     return lines
 
 
@@ -346,11 +351,7 @@ def main() -> None:
     ]
     for name, entry in results.items():
         for person, s in entry.get("labelled_people", {}).items():
-            lines.append(
-                f"| {name} | {person} | {100 * s['found_share']:.0f} % | {s['main_id']} "
-                f"| {100 * s['main_id_share']:.0f} % | {s['id_switches']} | {'yes' if s['meets_target'] else 'no'} "
-                f"| {100 * s['main_id_share_close']:.0f} % |"
-            )
+            lines.append(f"| {name} | {person} | {100 * s['found_share']:.0f} % | {s['main_id']} {person_cells(s)}")
     lines += ["", "Tracks on nobody labelled (id: frames), after the blip filter:", ""]
     for name, entry in results.items():
         if "unlabelled_tracks" in entry:
