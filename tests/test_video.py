@@ -80,27 +80,35 @@ def clip_record(clip) -> dict:
                        for index, rows in enumerate(clip.rows_by_frame())]}  # fmt: skip
 
 
+def records_on_and_off(data_dir: Path, tmp_path: Path, camera: str, first: int, count: int, option: str) -> dict:
+    """Frames first..first+count-1 of a pose2sim view lifted with the default detector, with VideoOptions'
+    `option` on and off. -> {True: clip_record, False: clip_record}; skips when the view is missing."""
+    from app.pipeline import Lifter
+    from app.video import VideoOptions, lift_clip
+    from detector_adapters.mediapipe_adapter import MediaPipeDetector
+
+    source = data_dir / "video" / "pose2sim_multiperson" / f"{camera}.mp4"
+    if not source.is_file():
+        pytest.skip(f"{source} is missing")
+    video = write_slice(tmp_path / f"{camera}.mp4", first, count, source=source)
+    detector, lifter, records = MediaPipeDetector(), Lifter(), {}
+    for on in (True, False):
+        result = lift_clip(video, video.name, detector, lifter, VideoOptions(**{option: on}), lambda _: None)
+        records[on] = clip_record(result.clip)
+    return records
+
+
 def test_a_person_merged_with_another_is_followed_by_flow(data_dir, tmp_path):
     """pose2sim cam03, frames 30-79: from frame ~41 the man leans over the woman, and from ~55 the landmark
     model gives his region her skeleton. Followed by optical flow through it (app.flow_follow), he keeps his
     id with his torso within 80 px of its hand label (labelled to about 40 px) on nearly every frame; without
     flow on far fewer. The woman keeps her id either way. benchmarks/video_tracking.py scores the four whole
     clips against the 90 % target."""
-    from app.pipeline import Lifter
-    from app.video import VideoOptions, lift_clip
-    from detector_adapters.mediapipe_adapter import MediaPipeDetector
-
-    source = data_dir / "video" / "pose2sim_multiperson" / "cam03.mp4"
-    if not source.is_file():
-        pytest.skip(f"{source} is missing")
-    first, count = 30, 50
-    video = write_slice(tmp_path / "cam03.mp4", first, count, source=source)
+    first = 30
+    records = records_on_and_off(data_dir, tmp_path, "cam03", first, 50, "flow_follow")
     labels = json.loads((LABELS_DIR / "pose2sim_cam03_people.json").read_text())
-    detector, lifter = MediaPipeDetector(), Lifter()
     man = {}
-    for flow in (True, False):
-        result = lift_clip(video, "cam03.mp4", detector, lifter, VideoOptions(flow_follow=flow), lambda _: None)
-        record = clip_record(result.clip)
+    for flow, record in records.items():
         woman = score_ids(record, labels, MATCH_RADIUS_PX, first_frame=first)["woman in grey"]
         assert woman.main_share >= 0.9 and woman.switches <= 1, f"woman: ids per frame {woman.ids}"
         man[flow] = score_ids(record, labels, 80, first_frame=first)["man walking on the walkway"]
@@ -117,20 +125,10 @@ def test_a_small_person_found_late_is_followed_back(data_dir, tmp_path):
     low on frame 0 and finds her on frame 10's search (a second fine search, as frame 0's found people
     new). Followed back through the frames before it, she is on one id from the clip's start; without
     looking back only from frame 10 on."""
-    from app.pipeline import Lifter
-    from app.video import VideoOptions, lift_clip
-    from detector_adapters.mediapipe_adapter import MediaPipeDetector
-
-    source = data_dir / "video" / "pose2sim_multiperson" / "cam02.mp4"
-    if not source.is_file():
-        pytest.skip(f"{source} is missing")
-    video = write_slice(tmp_path / "cam02.mp4", 0, 30, source=source)
+    records = records_on_and_off(data_dir, tmp_path, "cam02", 0, 30, "look_back")
     labels = json.loads((LABELS_DIR / "pose2sim_cam02_people.json").read_text())
-    detector, lifter = MediaPipeDetector(), Lifter()
     shares = {}
-    for look_back in (True, False):
-        result = lift_clip(video, "cam02.mp4", detector, lifter, VideoOptions(look_back=look_back), lambda _: None)
-        record = clip_record(result.clip)
+    for look_back, record in records.items():
         score = score_ids(record, labels, MATCH_RADIUS_PX)["woman standing in the background, right"]
         shares[look_back] = (score.main_share, score.switches)
     assert shares[True][0] >= 0.9 and shares[True][1] == 0, shares
