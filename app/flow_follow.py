@@ -184,7 +184,7 @@ class FlowFollowing:
             except SvmacError:
                 continue
         self.previous_rgb = rgb
-        return {i: (p.keypoints_2d, p.scores >= tracker.min_score) for i, p in self.flowed.items()}
+        return {i: (p.keypoints_2d, tracker.visible(p.keypoints_2d, p.scores)) for i, p in self.flowed.items()}
 
     def settle(self, tracker: "Tracker", found: dict[int, PreparedPerson]) -> dict[int, PreparedPerson]:
         """After tracker.update; found: track id -> PreparedPerson matched on this frame. -> the same with,
@@ -199,7 +199,7 @@ class FlowFollowing:
         for track_id, person in self.flowed.items():
             if track_id not in tracks or self.followed_for.get(track_id, 0) >= self.max_frames:
                 continue
-            visible = (person.scores >= tracker.min_score) & np.isfinite(person.keypoints_2d).all(-1)
+            visible = tracker.visible(person.keypoints_2d, person.scores)
             box = person.detection.bbox
             matched = found.get(track_id)
             if matched is not None:

@@ -130,6 +130,11 @@ class Tracker:
         """Seen on confirm_hits frames: it survives missed frames and is searched for when hidden."""
         return track.hits >= self.confirm_hits
 
+    def visible(self, keypoints: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Joints compared when matching: scored at least min_score, at a finite place. (..., 17, 2), (..., 17)
+        -> (..., 17) bool"""
+        return (scores >= self.min_score) & np.isfinite(keypoints).all(-1)
+
     def live_tracks(self, frame: int) -> list[Track]:
         """Tracks that may still be matched at this frame (not unseen for longer than allowed; a track not
         confirmed yet, not unseen at all)."""
@@ -175,7 +180,7 @@ class Tracker:
             raise ValueError(f"{len(boxes)} boxes, {len(keypoints)} keypoint sets and {len(scores)} score sets")
         self.frame += 1
         self.tracks = self.live_tracks(self.frame)
-        visible = (scores >= self.min_score) & np.isfinite(keypoints).all(-1)  # (N, 17)
+        visible = self.visible(keypoints, scores)  # (N, 17)
 
         costs = np.full((len(self.tracks), len(boxes)), NO_MATCH)  # (tracks, detections)
         followed = followed or {}
