@@ -337,3 +337,33 @@ def test_a_video_detectors_search_skips_the_people_it_follows(detector, data_dir
     assert len(runs) == 3  # one pass for each followed person, none for anyone new
     for a, b in zip(first, second):
         assert iou(a.bbox, b.bbox) > 0.8
+
+
+def test_each_model_runs_on_the_threads_asked_for():
+    from detector_adapters.mediapipe_graphs import default_inference_threads, solution
+    from detector_adapters.person_detector import DETECTION_GRAPH
+
+    graph = solution(DETECTION_GRAPH, outputs=["detections"], calculator_params={}, threads=3)
+    try:
+        assert [options.delegate.xnnpack.num_threads for options in graph.inference_options] == [3]
+    finally:
+        graph.close()
+    assert 1 <= default_inference_threads() <= 4
+    with pytest.raises(ValueError, match="threads"):
+        solution(DETECTION_GRAPH, outputs=["detections"], threads=0)
+
+
+def test_landmarks_do_not_depend_on_the_number_of_threads(packaged_photo, monkeypatch):
+    from detector_adapters import mediapipe_graphs
+
+    image = load_image(packaged_photo)
+    found = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(mediapipe_graphs, "default_inference_threads", lambda threads=threads: threads)
+        detector = MediaPipeDetector()
+        try:
+            [found[threads]] = detector.detect(image)
+        finally:
+            detector.close()
+    np.testing.assert_allclose(found[2].keypoints, found[1].keypoints, atol=0.05)  # px
+    np.testing.assert_allclose(found[2].scores, found[1].scores, atol=1e-3)
