@@ -445,7 +445,9 @@ def write_reports(out: Path, r: dict) -> None:
         + " The landmark model itself is the limit on the photos still wrong (acrobats mid-air, gymnasts on "
         "bars, silhouettes whose front and back cannot be told apart): its answer on them changes from one "
         "region to the next, and no score it gives (person detector's, presence, visibility) picked the right "
-        "one reliably while this was built.",
+        "one reliably while this was built. `benchmarks/lsp_alternatives.py` measures more of them: other crops of "
+        "each athlete, MediaPipe's heavy landmark model, and label-free rules to choose among their answers "
+        "(`reports/lsp_alternatives.md`).",
         "",
         "Per joint (median error over the photos where the person was found, in torso sizes):",
         "",
@@ -490,8 +492,10 @@ def write_reports(out: Path, r: dict) -> None:
         f"{r['fixture_photos']} annotated fixture photos (COCO, MPII, Human3.6M; {r['fixture_annotated_people']} "
         "annotated people, up to 5 in a photo): people found, and annotated people with a person found within "
         f"{FAILED_TORSOS} torso sizes. Times: median per photo and per person found (first photo left out), wall "
-        "clock and, in brackets, the process's CPU time; each photo is detected with every setting in turn, so "
-        "that all meet the same load.",
+        "clock and, in brackets, the process's CPU time (all threads); each photo is detected with every setting "
+        "in turn, so that all meet the same load. Seven detectors in one process also means seven sets of model "
+        "threads competing for the cores: these times are higher than one detector's, which "
+        "`reports/demo_speed.md` measures as the demo runs it.",
         "",
         "How the default was chosen: the quarter turns (4 runs of the person detector instead of 1) are looked "
         "at only when the upright views find nobody; the even-numbered LSP photos chose the second look's score "
@@ -554,7 +558,7 @@ def write_reports(out: Path, r: dict) -> None:
         f"{r['load_average_1min_at_end']} at the end of the run"
         + (
             " (other jobs shared these cores while it was measured, so wall times are inflated and vary between "
-            "runs; the CPU times, what a photo costs an idle core, are less affected but vary too)."
+            "runs; the CPU times are less affected but vary too)."
             if busy
             else "."
         ),
