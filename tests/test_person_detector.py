@@ -212,9 +212,36 @@ def test_find_can_leave_out_the_quarter_turns(packaged_photo, monkeypatch):
         [upright] = detector.find(image, turned=False)
         assert turns_looked_at == [0]
         [everywhere] = detector.find(image)
-        assert turns_looked_at == [0, 0, 1, 2, 3]
+        assert sorted(turns_looked_at) == [0, 0, 1, 2, 3]  # the views run side by side, in any order
     finally:
         detector.close()
     assert len(upright) == 1 and len(everywhere) > 1  # she is found in turned views too
     same = [r for r in everywhere if np.allclose(r.center, upright[0].center) and r.size == upright[0].size]
     assert len(same) == 1 and same[0].score == upright[0].score
+
+
+def test_views_side_by_side_find_what_they_find_one_after_another(packaged_photo, monkeypatch):
+    """Several views run at once, each on a graph of its own: the same regions, in the same order, as one
+    graph looking at them in turn; and the process's stderr is its own again afterwards (silencing it is
+    a process-wide swap that the threads must not do themselves)."""
+    pytest.importorskip("mediapipe")
+    import os
+
+    from detector_adapters import person_detector
+    from detector_adapters.image_io import load_image
+
+    image = load_image(packaged_photo)
+    stderr_before = os.fstat(2)
+    found = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(person_detector, "default_inference_threads", lambda workers=workers: workers)
+        detector = person_detector.PersonDetector(tiles=0, turns=(1, 2, 3))
+        try:
+            assert len(detector._graphs) == 1  # the others start when first needed
+            found[workers] = detector.find(image)
+            assert len(detector._graphs) == workers
+        finally:
+            detector.close()
+    assert os.path.samestat(os.fstat(2), stderr_before)
+    regions = {w: [(r.center.tolist(), r.size, r.rotation, r.score) for g in found[w] for r in g] for w in found}
+    assert len(regions[1]) > 1 and regions[2] == regions[1]
