@@ -4,10 +4,11 @@ The legacy `Pose` solution wires person detection to landmarks for one person on
 blocks are registered in the wheel's binary (`PoseDetectionCpu`, `PoseLandmarkByRoiCpu`), so a
 small graph text can run each one alone: we decide which regions the landmark model looks at.
 
-Each model runs on several of the machine's cores (XNNPACK's threads): MediaPipe's desktop build
+A model can run on several of the machine's cores (XNNPACK's threads): MediaPipe's desktop build
 gives each model one thread, and its Python API cannot reach the delegate's options inside a
-subgraph. On 2 cores, two threads took the landmark model from 28 to 18 ms a run and the person
-detector from 21 to 13 ms, with the same landmarks (tests/test_mediapipe_adapter.py checks that).
+subgraph. On 2 cores, two threads took the landmark model from 28 to 18 ms a run, with the same
+landmarks (tests/test_mediapipe_adapter.py checks that). The person detector instead runs its views
+side by side on one-thread graphs (detector_adapters.person_detector says why).
 """
 
 import contextlib
