@@ -122,7 +122,8 @@ def test_a_photo_is_looked_at_upright_first_and_thorough_turns_it_always(detecto
             [people[name]] = which.detect(image)
     finally:
         thorough.close()
-    assert turns_looked_at == {"default": [0], "thorough": [0, 1, 2, 3]}
+    # The views run side by side: in any order.
+    assert {name: sorted(log) for name, log in turns_looked_at.items()} == {"default": [0], "thorough": [0, 1, 2, 3]}
     face_and_shoulders = [NOSE, LEFT_SHOULDER, RIGHT_SHOULDER]
     # The same joints within 25 px (her shoulders are 350 px apart): thorough may start from a turned view.
     np.testing.assert_allclose(
