@@ -307,11 +307,13 @@ def host_reference_ms(repeats: int = 3) -> float:
 
 
 def load_note(load: dict) -> str:
-    """Say how busy the machine was: medians above are of a machine shared with other jobs when it was."""
+    """Say how busy the machine was before the run: medians above are of a machine shared with other jobs when
+    it was. The end's load includes this run's own threads (the models run on several)."""
     cores = os.cpu_count() or 1
-    busy = max(load.values()) > 0.5 * cores
+    busy = load["start"] > 0.5 * cores
     return (
-        f"Load average (1 min) {load['start']:.1f} at the start and {load['end']:.1f} at the end on {cores} cores: "
+        f"Load average (1 min) {load['start']:.1f} at the start and {load['end']:.1f} at the end (this run's own "
+        f"threads included) on {cores} cores: "
         + (
             "the machine was shared with other jobs while measured, so times are higher than on an idle one."
             if busy
@@ -391,6 +393,7 @@ def main() -> None:
     video = video_drawing(clip, detector, lifter, VIDEO_FRAMES) if root and clip.is_file() else None
     end_to_end = video_end_to_end(clip) if video is not None and importlib.util.find_spec("app.video") else None
     load_after = os.getloadavg()[0]
+    reference_end_ms = host_reference_ms()
 
     photo_rows = {}
     for name, t in photo_s.items():
@@ -408,7 +411,7 @@ def main() -> None:
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, no GPU used",
-        "host_reference_ms": reference_ms,
+        "host_reference_ms": {"start": reference_ms, "end": reference_end_ms},
         "photos": len(paths),
         "people_found": len(people_found),
         "people_found_per_detector": {name: sum(t["people"]) for name, t in photo_s.items()},
@@ -517,8 +520,9 @@ def main() -> None:
         "",
         load_note(report["load_average_1min"]),
         "",
-        f"Host speed: a pure-Python loop of 3 million additions took {report['host_reference_ms']:.0f} ms (fastest of "
-        "3) at the start: compare it before comparing times between reports, which may come from different hosts.",
+        f"Host speed: a pure-Python loop of 3 million additions took {report['host_reference_ms']['start']:.0f} ms "
+        f"(fastest of 3) at the start and {report['host_reference_ms']['end']:.0f} ms at the end: compare it before "
+        "comparing times between reports, which may come from different hosts (or the same host at another time).",
     ]
     write_report(args.out, "\n".join(lines) + "\n", report)
 
