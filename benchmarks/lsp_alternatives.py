@@ -60,6 +60,7 @@ from lifter.skeleton import SYMMETRIC_BONES
 MEDIAPIPE33_MIRROR = (0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9) + tuple(
     j for left in range(11, 33, 2) for j in (left + 1, left)
 )
+LIMB_LANDMARKS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]  # shoulders to ankles, in mediapipe33
 TURNS_DEGREES = (-20, -10, 0, 10, 20)
 SCALES = (0.85, 1.0, 1.2)
 HEAVY_TURNS_DEGREES = (-10, 0, 10)  # fewer for the heavy model: each run costs about three full ones
@@ -127,9 +128,6 @@ class RecordingDetector(mediapipe_adapter.MediaPipeDetector):
         return next(region for region, landmarks in self.runs if np.array_equal(landmarks, keypoints))
 
 
-LIMB_LANDMARKS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
-
-
 def answer_on(detector: RecordingDetector, image: np.ndarray, region: PersonRegion, variant: Variant) -> Answer | None:
     """The landmark model on region turned and scaled as variant says, on the photo or its mirror image."""
     width = image.shape[1]
@@ -158,8 +156,9 @@ def variants(model: str) -> list[Variant]:
 DEFAULT = Variant("full", False, 0, 1.0)
 
 
-def collect(root: Path, models: list[str]) -> tuple[list, dict[str, dict]]:
-    """Per photo {variant: Answer}, and per model the default detector's PCK input and CPU time."""
+def collect(root: Path, models: list[str]) -> tuple[list, list[dict[Variant, Answer]], dict[str, dict]]:
+    """-> the photos; per photo {variant: Answer}; per model the default detector's answers (H36M-17) and
+    CPU time."""
     lsp = photos(root, ("lsp",))
     answers: list[dict[Variant, Answer]] = [{} for _ in lsp]
     whole: dict[str, dict] = {}
