@@ -368,3 +368,24 @@ def test_landmarks_do_not_depend_on_the_number_of_threads(packaged_photo, monkey
             detector.close()
     np.testing.assert_allclose(found[2].keypoints, found[1].keypoints, atol=0.05)  # px
     np.testing.assert_allclose(found[2].scores, found[1].scores, atol=1e-3)
+
+
+def test_thread_count_is_set_where_a_node_keeps_its_options():
+    """An inference node's options may sit in its proto2 options or packed in its proto3 node_options."""
+    from mediapipe.calculators.tensor.inference_calculator_pb2 import InferenceCalculatorOptions
+    from mediapipe.framework import calculator_pb2
+
+    from detector_adapters.mediapipe_graphs import set_inference_threads
+
+    proto2 = calculator_pb2.CalculatorGraphConfig.Node(calculator="InferenceCalculatorCpu")
+    set_inference_threads(proto2, 3, InferenceCalculatorOptions)
+    assert proto2.options.Extensions[InferenceCalculatorOptions.ext].delegate.xnnpack.num_threads == 3
+
+    proto3 = calculator_pb2.CalculatorGraphConfig.Node(calculator="InferenceCalculatorCpu")
+    proto3.node_options.add().Pack(InferenceCalculatorOptions(model_path="model.tflite"))
+    set_inference_threads(proto3, 2, InferenceCalculatorOptions)
+    [packed] = proto3.node_options
+    unpacked = InferenceCalculatorOptions()
+    assert packed.Unpack(unpacked)
+    assert unpacked.delegate.xnnpack.num_threads == 2 and unpacked.model_path == "model.tflite"
+    assert not proto3.HasField("options")  # not both: SolutionBase refuses to modify a node that has both
