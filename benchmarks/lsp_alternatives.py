@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from lsp_detector import H36M, LIMB_JOINTS, PCK_THRESHOLD, TARGET_PCK, match, photos, torso_size
+from lsp_detector import TARGET_PCK, limbs_within_threshold, match, percent, photos
 
 from detector_adapters import mediapipe_adapter
 from detector_adapters.image_io import load_image
@@ -200,23 +200,22 @@ def score_answers(answers: list[dict[Variant, Answer]], flows: list[Path]) -> li
     generator = load_generator(LIFTER)
     for per_photo in answers:
         for answer in per_photo.values():
-            answer.scores["lifted: left-right bone symmetry"] = -bone_asymmetry(generator, answer.keypoints)
-            answer.scores["lifted: agrees with itself turned +-45 degrees"] = -relift_error(generator, answer.keypoints)
+            pose, _ = lift_poses(generator, answer.keypoints[None].astype(np.float32))  # (1, 17, 3)
+            answer.scores["lifted: left-right bone symmetry"] = -bone_asymmetry(pose)
+            answer.scores["lifted: agrees with itself turned +-45 degrees"] = -relift_error(generator, pose)
     return rules + ["lifted: left-right bone symmetry", "lifted: agrees with itself turned +-45 degrees"]
 
 
-def bone_asymmetry(generator, keypoints: np.ndarray) -> float:
-    """Mean |log(left / right)| of the lifted pose's paired bone lengths."""
-    pose, _ = lift_poses(generator, keypoints[None].astype(np.float32))  # (1, 17, 3)
+def bone_asymmetry(pose: np.ndarray) -> float:
+    """Mean |log(left / right)| of a lifted pose's (1, 17, 3) paired bone lengths."""
     length = lambda a, b: np.linalg.norm(pose[0, a] - pose[0, b])
     return float(np.mean([abs(np.log(length(*left) / length(*right))) for left, right in SYMMETRIC_BONES]))
 
 
-def relift_error(generator, keypoints: np.ndarray) -> float:
-    """The lifted pose turned by +-RELIFT_AZIMUTH, projected, lifted again and turned back: its mean joint
-    distance from the first lifting, over the first's mean joint-to-root distance (the paper's multi-angle
-    consistency, as a score of one answer)."""
-    pose, _ = lift_poses(generator, keypoints[None].astype(np.float32))  # (1, 17, 3)
+def relift_error(generator, pose: np.ndarray) -> float:
+    """A lifted pose (1, 17, 3) turned by +-RELIFT_AZIMUTH, projected, lifted again and turned back: its mean
+    joint distance from the first lifting, over the first's mean joint-to-root distance (the paper's
+    multi-angle consistency, as a score of one answer)."""
     first = torch.tensor(pose, dtype=torch.float32).repeat(2, 1, 1)
     azimuth = torch.tensor([RELIFT_AZIMUTH, -RELIFT_AZIMUTH])
     turned = rotate_azimuth_elevation(first, azimuth, torch.zeros(2))
@@ -242,9 +241,7 @@ def medoid(candidates: list[Answer]) -> Answer:
 def pck_per_photo(targets: np.ndarray, predicted: list[np.ndarray | None]) -> np.ndarray:
     """Correct limb joints per photo (N,), a missing answer counting as all wrong."""
     points = np.stack([np.full((17, 2), np.nan) if p is None else p for p in predicted])
-    error = np.linalg.norm(points - targets, axis=-1) / torso_size(targets)[:, None]
-    correct = np.nan_to_num(error, nan=np.inf) < PCK_THRESHOLD
-    return correct[:, [H36M[name] for name in LIMB_JOINTS]].mean(1)
+    return limbs_within_threshold(points, targets).mean(1)
 
 
 Chooser = Callable[[list[Answer], dict[Variant, Answer]], np.ndarray | None]
@@ -290,11 +287,8 @@ def main() -> None:
     rules = score_answers(answers, [FLOW, *args.flow])
     targets = np.stack([map_keypoints(LSP14_TO_H36M17, photo.people[0].keypoints)[0] for photo in lsp])
 
-    def percent(per_photo: np.ndarray) -> dict[str, float]:
-        return {
-            name: round(100 * float(part.mean()), 1)
-            for name, part in (("all", per_photo), ("even", per_photo[0::2]), ("odd", per_photo[1::2]))
-        }
+    def halves(per_photo: np.ndarray) -> dict[str, float]:
+        return {"all": percent(per_photo), "even": percent(per_photo[0::2]), "odd": percent(per_photo[1::2])}
 
     sets = {
         "full: 30 crops": lambda v: v.model == "full",
@@ -308,7 +302,7 @@ def main() -> None:
         sets["heavy: 6 crops"] = lambda v: v.model == "heavy"
         sets["full and heavy, unturned and unscaled"] = lambda v: v.turn_degrees == 0 and v.scale == 1.0
     per_answer = {
-        variant.label: percent(pck_per_photo(targets, [keypoints_of(per_photo, variant) for per_photo in answers]))
+        variant.label: halves(pck_per_photo(targets, [keypoints_of(per_photo, variant) for per_photo in answers]))
         for variant in [v for model in models for v in variants(model)]
     }
     table: dict[str, dict[str, dict[str, float]]] = {}
@@ -325,12 +319,12 @@ def main() -> None:
                     picked.append(candidates[int(scores.argmax())].keypoints)
                 else:
                     picked.append(choose(candidates, per_photo))
-            table[rule][set_name] = percent(pck_per_photo(targets, picked))
+            table[rule][set_name] = halves(pck_per_photo(targets, picked))
     result = {
-        "default": percent(pck_per_photo(targets, [keypoints_of(per_photo, DEFAULT) for per_photo in answers])),
+        "default": halves(pck_per_photo(targets, [keypoints_of(per_photo, DEFAULT) for per_photo in answers])),
         "whole_detector": {
             model: {
-                "pck": percent(pck_per_photo(targets, w["keypoints"])),
+                "pck": halves(pck_per_photo(targets, w["keypoints"])),
                 "median_cpu_ms_per_photo": round(w["median_cpu_ms_per_photo"], 1),
             }
             for model, w in whole.items()

@@ -222,6 +222,12 @@ def pck_limbs(detections: list[Detection], largest: bool = False) -> np.ndarray:
         person = (d.found[0] if d.found else None) if largest else d.prediction
         if person is not None:
             predicted[i] = to_h36m17(person)[0]
+    return limbs_within_threshold(predicted, targets)
+
+
+def limbs_within_threshold(predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Whether each limb joint of each photo lies within PCK_THRESHOLD torsos of the annotation; a NaN
+    prediction (nobody found) never does. predicted, targets (N, 17, 2) H36M-17 px -> (N, 12) bool"""
     error = np.linalg.norm(predicted - targets, axis=-1) / torso_size(targets)[:, None]
     return (np.nan_to_num(error, nan=np.inf) < PCK_THRESHOLD)[:, [H36M[name] for name in LIMB_JOINTS]]
 
